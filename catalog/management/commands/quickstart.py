@@ -1,0 +1,77 @@
+"""``manage.py quickstart [addrport]``: migrate, an admin user, the seed's vectors, the server."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from catalog.services import load_seed_items
+
+ADMIN_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply migrations, make sure the superuser 'admin' exists, load the seed's 27 "
+        "vectors into an empty table, then serve the admin with DEBUG and the debug toolbar on."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--no-serve",
+            action="store_true",
+            help="Prepare the database and the admin user, but do not start the server.",
+        )
+
+    def handle(self, *args: Any, addrport: str, no_serve: bool, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Migrations applied.")
+        self.ensure_admin()
+        added = load_seed_items()
+        if added:
+            self.stdout.write(f"Loaded {added} example vectors from the seed tutorial.")
+        if no_serve:
+            return
+        host = addrport.rsplit(":", 1)[0] if ":" in addrport else "127.0.0.1"
+        port = addrport.rsplit(":", 1)[-1]
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Serving the admin at http://{host}:{port}/admin/ (Ctrl-C stops it)."
+            )
+        )
+        sys.stdout.flush()
+        # Settings are read once per process: start runserver afresh with DEBUG on, so the
+        # debug toolbar is installed. Same pid, so the embedded server's handle carries over.
+        os.environ["DJANGO_DEBUG"] = "1"
+        manage_py = str(settings.BASE_DIR / "manage.py")
+        os.execv(sys.executable, [sys.executable, manage_py, "runserver", addrport])
+
+    def ensure_admin(self) -> None:
+        """Create the superuser once; a generated password is printed then, and never again."""
+        user_model = get_user_model()
+        if user_model.objects.filter(username=ADMIN_USERNAME).exists():
+            self.stdout.write(f"Superuser '{ADMIN_USERNAME}' exists; its password is unchanged.")
+            return
+        given = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
+        password = given or secrets.token_urlsafe(12)
+        user_model.objects.create_superuser(ADMIN_USERNAME, "", password)
+        if given:
+            self.stdout.write(
+                f"Created superuser '{ADMIN_USERNAME}' with the password from "
+                "DJANGO_SUPERUSER_PASSWORD."
+            )
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Created superuser '{ADMIN_USERNAME}' with password: {password}\n"
+                    "It is shown only this once; keep it."
+                )
+            )

