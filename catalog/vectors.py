@@ -1,10 +1,93 @@
-"""Vectors as text and back: the one place for how vectors are written and read."""
+"""Vectors as text and back: the one place for the rules of what a vector may be.
+
+Accepted: ``[3,1,2]``, ``3,1,2``, ``3 1 2``, ``[ 3.0, 1e0, 2 ]`` — numbers in plain
+ASCII decimal or exponent notation, separated by commas and/or spaces, optionally in
+one pair of square brackets. Refused, with a message saying why: empty text, anything
+that is not such a number (including unicode digits), NaN, infinity, values outside
+PostgreSQL's ``real`` (float4) range, which pgvector stores, and a wrong dimension count.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
+
+# pgvector stores float4: finite values up to this magnitude.
+FLOAT4_MAX = 3.4028234663852886e38
+# Bounds the work done on hostile input; generous for 16,000-d vectors.
+MAX_TEXT_LENGTH = 500_000
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_SEPARATOR = re.compile(r"\s*,\s*|\s+")
+_NAN = re.compile(r"[+-]?nan", re.IGNORECASE)
+_INFINITY = re.compile(r"[+-]?inf(inity)?", re.IGNORECASE)
+
+
+class VectorError(ValueError):
+    """Text that is not a valid vector; the message says why, in words for the user."""
+
+
+def parse_vector(text: str, *, dimensions: int | None = None) -> list[float]:
+    """Parse ``text`` into a list of floats, checking the count when ``dimensions`` is given.
+
+    Raises ``VectorError`` with a message fit to show the user.
+    """
+    if len(text) > MAX_TEXT_LENGTH:
+        raise VectorError(f"The vector text is too long ({len(text):,} characters).")
+    body = text.strip()
+    if body.startswith("[") or body.endswith("]"):
+        if not (body.startswith("[") and body.endswith("]")):
+            raise VectorError("Unbalanced brackets: write [1, 2, 3] or 1, 2, 3.")
+        body = body[1:-1].strip()
+    if not body:
+        raise VectorError("Enter a vector, for example [3, 1, 2].")
+    tokens = _SEPARATOR.split(body)
+    values = [_parse_number(token, position) for position, token in enumerate(tokens, start=1)]
+    if dimensions is not None and len(values) != dimensions:
+        raise VectorError(
+            f"expected {dimensions} dimensions, not {len(values)}: "
+            f"this catalog's vectors have {dimensions} numbers."
+        )
+    return values
+
+
+def _parse_number(token: str, position: int) -> float:
+    if _NAN.fullmatch(token):
+        raise VectorError(f"Value {position} is NaN: vectors cannot contain NaN.")
+    if _INFINITY.fullmatch(token):
+        raise VectorError(f"Value {position} is infinite: vectors must be finite.")
+    if not _NUMBER.fullmatch(token):
+        shown = token if len(token) <= 20 else token[:20] + "…"
+        raise VectorError(f"Value {position} ({shown!r}) is not a number.")
+    value = float(token)
+    if not math.isfinite(value) or abs(value) > FLOAT4_MAX:
+        raise VectorError(
+            f"Value {position} ({token}) is out of range: pgvector stores 4-byte floats, "
+            f"at most ±{FLOAT4_MAX:.4g}."
+        )
+    return value
 
 
 def format_vector(values: Sequence[float], *, digits: int = 6) -> str:
-    """Render a vector compactly, e.g. ``[3, 1, 2]`` or ``[0.1, 0.25, 1e-07]``."""
+    """Render a whole vector compactly, e.g. ``[3, 1, 2]`` or ``[0.1, 0.25, 1e-07]``."""
     return "[" + ", ".join(f"{float(value):.{digits}g}" for value in values) + "]"
+
+
+def format_vector_short(values: Sequence[float], *, max_items: int = 8, digits: int = 4) -> str:
+    """Render a vector for a table cell: long vectors show their ends and their length."""
+    if len(values) <= max_items:
+        return format_vector(values, digits=digits)
+    head = ", ".join(f"{float(v):.{digits}g}" for v in values[: max_items - 2])
+    tail = f"{float(values[-1]):.{digits}g}"
+    return f"[{head}, …, {tail}] ({len(values)} dims)"
+
+
+def to_text(values: Sequence[float]) -> str:
+    """pgvector's text form, ``[1.0,2.0,3.0]``: exact (repr) and re-readable."""
+    return "[" + ",".join(repr(float(value)) for value in values) + "]"
+
+
+def norm(values: Sequence[float]) -> float:
+    """The Euclidean length of a vector."""
+    return math.sqrt(math.fsum(float(value) * float(value) for value in values))

@@ -1,0 +1,46 @@
+"""The metric registry: name <-> distance function <-> operator <-> index opclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgvector.django import CosineDistance, L1Distance, L2Distance, MaxInnerProduct
+from pgvector.django.functions import DistanceBase
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One way to compare vectors, as pgvector spells it."""
+
+    name: str
+    label: str
+    operator: str
+    function: type[DistanceBase]
+    opclass: str
+    column: str
+    # pgvector's <#> is the *negative* inner product, so that ascending order puts the
+    # largest inner product first, as an index scan needs. We show the true value.
+    negated: bool = False
+
+    def shown(self, raw: float) -> float:
+        """The value as a user expects it (the true inner product for ``ip``)."""
+        return -raw if self.negated else raw
+
+
+COSINE = Metric(
+    "cosine", "cosine distance", "<=>", CosineDistance, "vector_cosine_ops", "cosine_distance"
+)
+L2 = Metric("l2", "L2 distance", "<->", L2Distance, "vector_l2_ops", "l2_distance")
+INNER_PRODUCT = Metric(
+    "ip", "inner product", "<#>", MaxInnerProduct, "vector_ip_ops", "inner_product", negated=True
+)
+L1 = Metric("l1", "L1 distance", "<+>", L1Distance, "vector_l1_ops", "l1_distance")
+
+METRICS: dict[str, Metric] = {metric.name: metric for metric in (COSINE, L2, INNER_PRODUCT, L1)}
+DEFAULT_METRIC = COSINE
+OPERATORS: dict[str, Metric] = {metric.operator: metric for metric in METRICS.values()}
+
+
+def get_metric(name: str) -> Metric:
+    """The metric called ``name`` (``cosine``, ``l2``, ``ip``, ``l1``); KeyError otherwise."""
+    return METRICS[name]

@@ -1,0 +1,294 @@
+"""Read queries: nearest neighbours by any metric, exact or through the HNSW index.
+
+Every vector search runs in its own transaction, which is rolled back afterwards: the
+``SET LOCAL`` settings that shape it (``hnsw.ef_search``, ``hnsw.iterative_scan``, and
+``enable_indexscan`` for exact scans) apply to this query only and never leak into
+the rest of the request.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from catalog.metrics import METRICS, Metric
+from catalog.models import Item
+
+MAX_K = 1000
+# pgvector's default hnsw.ef_search; it is also the most rows one plain HNSW scan returns.
+DEFAULT_EF_SEARCH = 40
+# The most hnsw.ef_search accepts.
+MAX_EF_SEARCH = 1000
+DISTANCE_COLUMNS = tuple(metric.column for metric in METRICS.values())
+# The settings a vector search may depend on, read back after they are set.
+_INDEX_SCAN = re.compile(r"Index Scan using (\S+)")
+REPORTED_SETTINGS = (
+    "hnsw.ef_search",
+    "hnsw.iterative_scan",
+    "hnsw.max_scan_tuples",
+    "enable_indexscan",
+)
+
+
+@dataclass(frozen=True)
+class VectorIndex:
+    """An index on a vector column, as the database describes it."""
+
+    name: str
+    method: str
+    opclass: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    """One result row: the item and its distance by every metric."""
+
+    rank: int
+    id: int
+    label: str
+    embedding: list[float]
+    distances: dict[str, float]
+
+    def distance(self, metric: Metric) -> float:
+        return self.distances[metric.name]
+
+
+@dataclass
+class SearchOutcome:
+    """The rows a search returned and everything needed to judge them."""
+
+    neighbors: list[Neighbor]
+    metric: Metric
+    k: int
+    exact: bool
+    index: VectorIndex | None
+    settings: dict[str, str]
+    sql: str
+    plan: str
+    seconds: float
+    fell_back_to_exact: bool = False
+    recall: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def scan_index(self) -> str | None:
+        """The index the query plan scanned, if any: what PostgreSQL actually did."""
+        match = _INDEX_SCAN.search(self.plan)
+        return match.group(1) if match else None
+
+    @property
+    def used_index(self) -> bool:
+        return self.scan_index is not None
+
+
+def vector_indexes() -> list[VectorIndex]:
+    """The vector indexes on the Item table, read from PostgreSQL's catalog."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT idx.relname, am.amname, opc.opcname, pg_get_indexdef(idx.oid)
+            FROM pg_index i
+            JOIN pg_class idx ON idx.oid = i.indexrelid
+            JOIN pg_am am ON am.oid = idx.relam
+            JOIN pg_opclass opc ON opc.oid = i.indclass[0]
+            WHERE i.indrelid = %s::regclass AND am.amname IN ('hnsw', 'ivfflat')
+            ORDER BY idx.relname
+            """,
+            [Item._meta.db_table],
+        )
+        return [VectorIndex(*row) for row in cursor.fetchall()]
+
+
+def index_for(metric: Metric) -> VectorIndex | None:
+    """The index that can serve ``ORDER BY embedding <op> query LIMIT k`` for ``metric``."""
+    for index in vector_indexes():
+        if index.opclass == metric.opclass:
+            return index
+    return None
+
+
+def distance_queryset(
+    *, vector: list[float], metric: Metric, exclude_id: int | None = None
+) -> QuerySet[Item]:
+    """Items with every distance to ``vector`` annotated, nearest first by ``metric``.
+
+    Ordered by the metric's own operator, ascending: the only shape an index can serve.
+    """
+    annotations = {m.column: m.function("embedding", vector) for m in METRICS.values()}
+    queryset = Item.objects.annotate(**annotations).only("id", "label", "embedding")
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.order_by(metric.column)
+
+
+def nearest(
+    *,
+    vector: list[float],
+    k: int,
+    metric: Metric,
+    exact: bool = False,
+    exclude_id: int | None = None,
+    with_recall: bool = False,
+) -> SearchOutcome:
+    """The ``k`` items nearest to ``vector`` by ``metric``, with all their distances.
+
+    With ``exact`` the index is switched off for this query (a sequential scan and a
+    sort: the true answer). Otherwise an index that matches the metric serves it, with
+    ``hnsw.ef_search`` raised to ``k`` and pgvector's strict-order iterative scan on, so
+    that k rows come back even past ef_search or after mass deletes; should the index
+    still return fewer rows than exist, the exact answer replaces it. Exactly
+    ``min(k, rows available)`` rows are returned. Whether the index was used is read
+    from the query's plan: on a small table PostgreSQL may rightly prefer to read it all.
+    """
+    if not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
+    index = index_for(metric)
+    queryset = distance_queryset(vector=vector, metric=metric, exclude_id=exclude_id)[:k]
+    started = time.perf_counter()
+    settings = search_settings(k=k, exact=exact, indexed=index is not None)
+    rows, sql, plan, in_force = _run(queryset, settings)
+    outcome = SearchOutcome(
+        neighbors=_neighbors(rows),
+        metric=metric,
+        k=k,
+        exact=exact,
+        index=index,
+        settings=in_force,
+        sql=sql,
+        plan=plan,
+        seconds=0.0,
+    )
+    if outcome.used_index and len(rows) < k:
+        available = _count_up_to(exclude_id=exclude_id, limit=k)
+        if available > len(rows):
+            outcome.notes.append(
+                f"The index scan returned {len(rows)} of the {available} rows asked for; "
+                "the exact scan's answer is shown instead."
+            )
+            exact_settings = search_settings(k=k, exact=True)
+            rows, outcome.sql, outcome.plan, outcome.settings = _run(queryset, exact_settings)
+            outcome.neighbors = _neighbors(rows)
+            outcome.fell_back_to_exact = True
+    outcome.seconds = time.perf_counter() - started
+    if with_recall:
+        outcome.recall = _recall(outcome, queryset)
+    return outcome
+
+
+def similar_to(
+    *, item: Item, k: int, metric: Metric, exact: bool = False, with_recall: bool = False
+) -> SearchOutcome:
+    """The ``k`` items nearest to ``item``'s embedding, without ``item`` itself."""
+    return nearest(
+        vector=list(item.embedding),
+        k=k,
+        metric=metric,
+        exact=exact,
+        exclude_id=item.pk,
+        with_recall=with_recall,
+    )
+
+
+def search_settings(*, k: int, exact: bool, indexed: bool = True) -> dict[str, str]:
+    """The ``SET LOCAL`` settings a search of ``k`` rows runs with.
+
+    Exact: index scans off, so PostgreSQL reads every row and sorts. Through an HNSW
+    index: ``ef_search`` at least ``k`` (a plain scan returns at most ``ef_search``
+    rows) and the strict-order iterative scan, which keeps searching the graph when
+    deleted or filtered-out rows leave a scan short. No index for the metric: nothing
+    to tune, the scan is exact anyway.
+    """
+    if exact:
+        return {"enable_indexscan": "off"}
+    if not indexed:
+        return {}
+    return {
+        "hnsw.ef_search": str(min(MAX_EF_SEARCH, max(DEFAULT_EF_SEARCH, k))),
+        "hnsw.iterative_scan": "strict_order",
+    }
+
+
+def _run(
+    queryset: QuerySet[Item], settings: dict[str, str]
+) -> tuple[list[Item], str, str, dict[str, str]]:
+    """Evaluate ``queryset`` with ``settings`` in a transaction that is rolled back after.
+
+    Returns the rows, the SQL exactly as PostgreSQL received it, its plan (``EXPLAIN``
+    under the same settings: planning only, it is not run twice) and the settings in
+    force when it ran (read back from the server).
+    """
+    recorder = _SqlRecorder()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for name, value in settings.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+            with connection.execute_wrapper(recorder):
+                # A fresh clone each time: a queryset caches its rows once evaluated.
+                rows = list(queryset.all())
+            plan = queryset.explain()
+            cursor.execute(
+                "SELECT " + ", ".join("current_setting(%s)" for _ in REPORTED_SETTINGS),
+                list(REPORTED_SETTINGS),
+            )
+            values = cursor.fetchone()
+        # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
+        transaction.set_rollback(True)
+    return rows, recorder.sql, plan, dict(zip(REPORTED_SETTINGS, values, strict=True))
+
+
+class _SqlRecorder:
+    """An execute wrapper that keeps the last statement as sent, parameters inlined."""
+
+    sql = ""
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        self.sql = connection.ops.last_executed_query(context["cursor"], sql, params)
+        return result
+
+
+def _neighbors(rows: list[Any]) -> list[Neighbor]:
+    return [
+        Neighbor(
+            rank=rank,
+            id=row.pk,
+            label=row.label,
+            embedding=list(row.embedding),
+            distances={
+                metric.name: metric.shown(getattr(row, metric.column))
+                for metric in METRICS.values()
+            },
+        )
+        for rank, row in enumerate(rows, start=1)
+    ]
+
+
+def _count_up_to(*, exclude_id: int | None, limit: int) -> int:
+    queryset = Item.objects.all()
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset[:limit].count()
+
+
+def _recall(outcome: SearchOutcome, queryset: QuerySet[Item]) -> float:
+    """Recall@k against the exact answer. Rows tied with the exact k-th distance count
+    as found: either of two equally near rows is a right answer."""
+    exact_rows, _, _, _ = _run(queryset, search_settings(k=outcome.k, exact=True))
+    if not exact_rows:
+        return 1.0
+    metric = outcome.metric
+    exact_ids = {row.pk for row in exact_rows}
+    worst = getattr(exact_rows[-1], metric.column)
+    found = sum(
+        1
+        for neighbor in outcome.neighbors
+        # shown() is its own inverse: it turns the shown value back into the raw one.
+        if neighbor.id in exact_ids or metric.shown(neighbor.distance(metric)) <= worst + 1e-9
+    )
+    return min(found, len(exact_rows)) / len(exact_rows)

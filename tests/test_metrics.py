@@ -1,0 +1,23 @@
+from pgvector.django import CosineDistance, L1Distance, L2Distance, MaxInnerProduct
+
+from catalog.metrics import DEFAULT_METRIC, METRICS, OPERATORS, get_metric
+
+
+def test_registry_maps_names_to_operators_functions_and_opclasses() -> None:
+    table = {
+        name: (metric.operator, metric.function, metric.opclass) for name, metric in METRICS.items()
+    }
+    assert table == {
+        "cosine": ("<=>", CosineDistance, "vector_cosine_ops"),
+        "l2": ("<->", L2Distance, "vector_l2_ops"),
+        "ip": ("<#>", MaxInnerProduct, "vector_ip_ops"),
+        "l1": ("<+>", L1Distance, "vector_l1_ops"),
+    }
+    assert DEFAULT_METRIC is METRICS["cosine"]
+    assert OPERATORS["<=>"] is get_metric("cosine")
+
+
+def test_inner_product_is_shown_as_the_true_dot_product() -> None:
+    ip = get_metric("ip")
+    assert ip.shown(-14.0) == 14.0
+    assert get_metric("l2").shown(1.5) == 1.5

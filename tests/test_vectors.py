@@ -1,0 +1,87 @@
+import math
+
+import pytest
+
+from catalog.vectors import (
+    FLOAT4_MAX,
+    VectorError,
+    format_vector,
+    format_vector_short,
+    norm,
+    parse_vector,
+    to_text,
+)
+
+
+@pytest.mark.parametrize(
+    "text", ["[3,1,2]", "3,1,2", "3 1 2", "[ 3.0, 1e0, 2 ]", " 3,\t1 ,2\n", "+3, 1., .2e1"]
+)
+def test_parse_vector_accepts_the_usual_spellings(text: str) -> None:
+    assert parse_vector(text, dimensions=3) == [3.0, 1.0, 2.0]
+
+
+def test_parse_vector_keeps_negative_and_tiny_values() -> None:
+    assert parse_vector("[-1.5, 0, 2.5e-30]") == [-1.5, 0.0, 2.5e-30]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[3,1,2,4]", "expected 3 dimensions, not 4"),
+        ("3,1", "expected 3 dimensions, not 2"),
+        ("", "Enter a vector"),
+        ("   ", "Enter a vector"),
+        ("[]", "Enter a vector"),
+        ("a,b,c", "Value 1 ('a') is not a number"),
+        ("1,2,x", "Value 3 ('x') is not a number"),
+        ("1,,2", "Value 2 ('') is not a number"),
+        ("NaN,1,2", "Value 1 is NaN"),
+        ("1,nan,2", "Value 2 is NaN"),
+        ("inf,1,2", "Value 1 is infinite"),
+        ("1,-Infinity,2", "Value 2 is infinite"),
+        ("1e39,1,2", "out of range"),
+        ("1,-3.5e38,2", "out of range"),
+        ("1e400,1,2", "out of range"),
+        ("[1,2,3", "Unbalanced brackets"),
+        ("1,2,3]", "Unbalanced brackets"),
+        ("[[1,2,3]]", "is not a number"),
+        ("\u0661,\u0662,\u0663", "is not a number"),  # Arabic-Indic digits
+        ("1_0,2,3", "is not a number"),
+        ("0x10,2,3", "is not a number"),
+    ],
+)
+def test_parse_vector_refuses_bad_text_with_a_reason(text: str, message: str) -> None:
+    with pytest.raises(VectorError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_vector(text, dimensions=3)
+
+
+def test_parse_vector_refuses_huge_text_without_parsing_it() -> None:
+    with pytest.raises(VectorError, match="too long"):
+        parse_vector("1," * 300_000)
+
+
+def test_float4_max_itself_is_accepted() -> None:
+    assert parse_vector(f"{FLOAT4_MAX!r},0,0", dimensions=3)[0] == FLOAT4_MAX
+
+
+def test_to_text_round_trips_exactly() -> None:
+    values = [0.1, -2.5e-7, 123456.789]
+    assert parse_vector(to_text(values)) == values
+    assert to_text([1, 2, 3]) == "[1.0,2.0,3.0]"
+
+
+def test_format_vector_is_compact() -> None:
+    assert format_vector([3.0, 1.0, 2.0]) == "[3, 1, 2]"
+    assert format_vector([0.1234567, 1e-7, 2.0]) == "[0.123457, 1e-07, 2]"
+
+
+def test_format_vector_short_abbreviates_long_vectors() -> None:
+    assert format_vector_short([1.0, 2.0, 3.0]) == "[1, 2, 3]"
+    text = format_vector_short([float(i) for i in range(768)])
+    assert text == "[0, 1, 2, 3, 4, 5, …, 767] (768 dims)"
+
+
+def test_norm_is_the_euclidean_length() -> None:
+    assert norm([3, 4, 0]) == 5.0
+    assert norm([0, 0, 0]) == 0.0
+    assert math.isclose(norm([1, 1, 1]), math.sqrt(3))
