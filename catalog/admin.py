@@ -27,7 +27,7 @@ from catalog.forms import (
 from catalog.metrics import METRICS
 from catalog.models import Item
 from catalog.result_csv import neighbors_csv
-from catalog.selectors import SearchOutcome, nearest, similar_to, vector_indexes
+from catalog.selectors import SearchOutcome, nearest, similar_to
 from catalog.vectors import format_vector, format_vector_short, norm
 
 
@@ -167,7 +167,8 @@ class ItemAdmin(admin.ModelAdmin):
             "outcome": outcome,
             "target": target,
             "metrics": list(METRICS.values()),
-            "indexes": vector_indexes() if outcome is not None else [],
+            # The results pages need the width for their table.
+            "is_nav_sidebar_enabled": False,
             "csv_url": f"{request.path}?{csv_query.urlencode()}",
             "target_embedding": format_vector(target.embedding) if target is not None else "",
         }

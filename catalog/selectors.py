@@ -68,6 +68,7 @@ class SearchOutcome:
     k: int
     exact: bool
     index: VectorIndex | None
+    indexes: list[VectorIndex]
     settings: dict[str, str]
     sql: str
     plan: str
@@ -105,9 +106,9 @@ def vector_indexes() -> list[VectorIndex]:
         return [VectorIndex(*row) for row in cursor.fetchall()]
 
 
-def index_for(metric: Metric) -> VectorIndex | None:
+def index_for(metric: Metric, indexes: list[VectorIndex] | None = None) -> VectorIndex | None:
     """The index that can serve ``ORDER BY embedding <op> query LIMIT k`` for ``metric``."""
-    for index in vector_indexes():
+    for index in vector_indexes() if indexes is None else indexes:
         if index.opclass == metric.opclass:
             return index
     return None
@@ -148,7 +149,8 @@ def nearest(
     """
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
-    index = index_for(metric)
+    indexes = vector_indexes()
+    index = index_for(metric, indexes)
     queryset = distance_queryset(vector=vector, metric=metric, exclude_id=exclude_id)[:k]
     started = time.perf_counter()
     settings = search_settings(k=k, exact=exact, indexed=index is not None)
@@ -159,6 +161,7 @@ def nearest(
         k=k,
         exact=exact,
         index=index,
+        indexes=indexes,
         settings=in_force,
         sql=sql,
         plan=plan,
@@ -224,31 +227,39 @@ def _run(
     force when it ran (read back from the server).
     """
     recorder = _SqlRecorder()
+    # One round trip sets the settings and reads back all that matter, as they now stand.
+    calls = [("set_config(%s, %s, true)", [name, value]) for name, value in settings.items()]
+    calls += [("current_setting(%s)", [name]) for name in REPORTED_SETTINGS]
     with transaction.atomic():
         with connection.cursor() as cursor:
-            for name, value in settings.items():
-                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-            with connection.execute_wrapper(recorder):
-                # A fresh clone each time: a queryset caches its rows once evaluated.
-                rows = list(queryset.all())
-            plan = queryset.explain()
             cursor.execute(
-                "SELECT " + ", ".join("current_setting(%s)" for _ in REPORTED_SETTINGS),
-                list(REPORTED_SETTINGS),
+                "SELECT " + ", ".join(call for call, _ in calls),
+                [param for _, params in calls for param in params],
             )
-            values = cursor.fetchone()
+            values = cursor.fetchone()[len(settings) :]
+        with connection.execute_wrapper(recorder):
+            # A fresh clone each time: a queryset caches its rows once evaluated.
+            rows = list(queryset.all())
+        with connection.cursor() as cursor:
+            # The statement just run, planned again under the same settings.
+            cursor.execute("EXPLAIN " + recorder.statement, recorder.params)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
         # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
         transaction.set_rollback(True)
     return rows, recorder.sql, plan, dict(zip(REPORTED_SETTINGS, values, strict=True))
 
 
 class _SqlRecorder:
-    """An execute wrapper that keeps the last statement as sent, parameters inlined."""
+    """An execute wrapper that keeps the last statement: with its parameters, and as
+    PostgreSQL received it (parameters inlined)."""
 
+    statement = ""
+    params: Any = None
     sql = ""
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         result = execute(sql, params, many, context)
+        self.statement, self.params = sql, params
         self.sql = connection.ops.last_executed_query(context["cursor"], sql, params)
         return result
 

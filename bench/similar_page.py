@@ -1,0 +1,109 @@
+"""The "find similar" page at a million rows: server time against raw SQL.
+
+    uv run python bench/similar_page.py [--rows 1000000] [--requests 300]
+
+Three timings of the same work, in the same run, on the same database:
+  raw SQL   psycopg alone: fetch the row's embedding, then the k-NN query with the
+            same SET LOCAL settings in a transaction: the floor.
+  selector  catalog.selectors.similar_to(), as every page and command calls it.
+  page      GET /admin/catalog/item/<pk>/similar/?k=10 through Django's full stack
+            (middleware, session, admin, template): the server time of the page.
+The query's EXPLAIN is printed so that the index use can be seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+
+from common import ensure_rows, setup_django, summary, timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--k", type=int, default=10)
+    args = parser.parse_args()
+
+    setup_django()
+    import psycopg
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+
+    from catalog.metrics import COSINE
+    from catalog.models import Item
+    from catalog.selectors import distance_queryset, search_settings, similar_to
+
+    ensure_rows(args.rows)
+    User.objects.filter(username="bench").delete()
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.create_superuser("bench", "", "bench"))
+    rng = random.Random(7)
+    max_id = Item.objects.order_by("-id").values_list("id", flat=True).first()
+    pks = [rng.randint(1, max_id) for _ in range(args.requests)]
+
+    settings = search_settings(k=args.k, exact=False)
+    params = connection.get_connection_params()
+    raw = psycopg.connect(**params, autocommit=True)
+
+    def raw_similar(pk: int) -> int:
+        # A transaction, as the selector uses, so that SET LOCAL applies.
+        with raw.transaction(), raw.cursor() as cursor:
+            for name, value in settings.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+            cursor.execute("SELECT embedding::text FROM catalog_item WHERE id = %s", [pk])
+            (vector,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT id, label, embedding::text, embedding <=> %(q)s::vector AS cosine, "
+                "embedding <-> %(q)s::vector, embedding <#> %(q)s::vector, "
+                "embedding <+> %(q)s::vector FROM catalog_item WHERE id <> %(pk)s "
+                "ORDER BY cosine LIMIT %(k)s",
+                {"q": vector, "pk": pk, "k": args.k},
+            )
+            rows = cursor.fetchall()
+        return len(rows)
+
+    def make_runner(run):
+        iterator = iter(pks * 3)
+        return lambda: run(next(iterator))
+
+    def selector(pk: int) -> int:
+        return len(similar_to(item=Item.objects.get(pk=pk), k=args.k, metric=COSINE).neighbors)
+
+    def page(pk: int) -> int:
+        response = client.get(f"/admin/catalog/item/{pk}/similar/", {"k": args.k})
+        assert response.status_code == 200, response.status_code
+        return response.content.count(b'class="similar-row"')
+
+    for name, run in (("raw", raw_similar), ("selector", selector), ("page", page)):
+        assert run(pks[0]) == args.k, name  # warm up and check completeness
+    results = {
+        "raw SQL (psycopg)": summary(timed(make_runner(raw_similar), args.requests)),
+        "selector similar_to()": summary(timed(make_runner(selector), args.requests)),
+        "admin similar page": summary(timed(make_runner(page), args.requests)),
+    }
+
+    target = Item.objects.get(pk=pks[0])
+    queryset = distance_queryset(vector=list(target.embedding), metric=COSINE, exclude_id=target.pk)
+    with connection.cursor() as cursor:
+        for name, value in settings.items():
+            cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
+    plan = queryset[: args.k].explain(analyze=True)
+
+    base = results["raw SQL (psycopg)"]["p50"]
+    print(f"\n{args.rows:,} rows, k={args.k}, {args.requests} requests each, settings {settings}\n")
+    print("| what | p50 ms | p90 ms | p99 ms | p50 / raw |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, figures in results.items():
+        print(
+            f"| {name} | {figures['p50']:.2f} | {figures['p90']:.2f} | {figures['p99']:.2f} "
+            f"| {figures['p50'] / base:.1f}x |"
+        )
+    print("\nEXPLAIN ANALYZE of the similar query:\n")
+    print(plan)
+
+
+if __name__ == "__main__":
+    main()
