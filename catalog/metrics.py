@@ -41,6 +41,35 @@ DEFAULT_METRIC = COSINE
 OPERATORS: dict[str, Metric] = {metric.operator: metric for metric in METRICS.values()}
 
 
+# Every pgvector distance operator, with what it computes and the opclass suffix an
+# index needs to serve it (vector_, halfvec_, sparsevec_ or bit_ before it).
+OPERATOR_NAMES: dict[str, str] = {
+    "<->": "L2 distance",
+    "<#>": "negative inner product",
+    "<=>": "cosine distance",
+    "<+>": "L1 distance",
+    "<~>": "Hamming distance",
+    "<%>": "Jaccard distance",
+}
+OPCLASS_SUFFIXES: dict[str, str] = {
+    "<->": "_l2_ops",
+    "<#>": "_ip_ops",
+    "<=>": "_cosine_ops",
+    "<+>": "_l1_ops",
+    "<~>": "_hamming_ops",
+    "<%>": "_jaccard_ops",
+}
+
+
+def operator_for_opclass(opclass: str) -> str | None:
+    """The distance operator an index with ``opclass`` can serve, e.g. ``<=>`` for
+    ``vector_cosine_ops`` or ``halfvec_cosine_ops``."""
+    for operator, suffix in OPCLASS_SUFFIXES.items():
+        if opclass.endswith(suffix):
+            return operator
+    return None
+
+
 def get_metric(name: str) -> Metric:
     """The metric called ``name`` (``cosine``, ``l2``, ``ip``, ``l1``); KeyError otherwise."""
     return METRICS[name]

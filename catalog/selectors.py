@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 
 from catalog.metrics import METRICS, Metric
 from catalog.models import Item
+from catalog.vector_sql import VECTOR_SETTINGS
 
 MAX_K = 1000
 # pgvector's default hnsw.ef_search; it is also the most rows one plain HNSW scan returns.
@@ -88,9 +89,10 @@ class SearchOutcome:
         return self.scan_index is not None
 
 
-def vector_indexes() -> list[VectorIndex]:
-    """The vector indexes on the Item table, read from PostgreSQL's catalog."""
-    with connection.cursor() as cursor:
+def vector_indexes(table: str | None = None, *, using: str = "default") -> list[VectorIndex]:
+    """The vector indexes (HNSW, IVFFlat) on ``table`` (default: Item's), read from
+    PostgreSQL's catalog."""
+    with connections[using].cursor() as cursor:
         cursor.execute(
             """
             SELECT idx.relname, am.amname, opc.opcname, pg_get_indexdef(idx.oid)
@@ -98,10 +100,10 @@ def vector_indexes() -> list[VectorIndex]:
             JOIN pg_class idx ON idx.oid = i.indexrelid
             JOIN pg_am am ON am.oid = idx.relam
             JOIN pg_opclass opc ON opc.oid = i.indclass[0]
-            WHERE i.indrelid = %s::regclass AND am.amname IN ('hnsw', 'ivfflat')
+            WHERE i.indrelid = to_regclass(%s) AND am.amname IN ('hnsw', 'ivfflat')
             ORDER BY idx.relname
             """,
-            [Item._meta.db_table],
+            [table or Item._meta.db_table],
         )
         return [VectorIndex(*row) for row in cursor.fetchall()]
 
@@ -303,3 +305,35 @@ def _recall(outcome: SearchOutcome, queryset: QuerySet[Item]) -> float:
         if neighbor.id in exact_ids or metric.shown(neighbor.distance(metric)) <= worst + 1e-9
     )
     return min(found, len(exact_rows)) / len(exact_rows)
+
+
+def explain_analyze(
+    sql: str, *, settings: dict[str, str], using: str = "default"
+) -> tuple[str, dict[str, str]]:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of a SELECT, run again with ``settings`` in force.
+
+    Runs in a read-only transaction that is rolled back: nothing the statement could
+    do survives it, and the settings end with it. Returns the plan and the vector
+    settings in force while it ran (read back from the server).
+    """
+    if not sql.lstrip().upper().startswith("SELECT"):
+        raise ValueError("Only SELECT statements are explained with ANALYZE.")
+    names = list(VECTOR_SETTINGS)
+    db = connections[using]
+    with transaction.atomic(using=using):
+        with db.cursor() as cursor:
+            if not db.savepoint_ids:
+                # A transaction of its own (not a savepoint): make it read-only too.
+                cursor.execute("SET TRANSACTION READ ONLY")
+            calls = [("set_config(%s, %s, true)", [k, v]) for k, v in settings.items()]
+            calls += [("current_setting(%s, true)", [name]) for name in names]
+            cursor.execute(
+                "SELECT " + ", ".join(call for call, _ in calls),
+                [param for _, params in calls for param in params],
+            )
+            values = cursor.fetchone()[len(settings) :]
+            # The statement's text as it was sent, parameters inlined: no placeholders.
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        transaction.set_rollback(True, using=using)
+    return plan, {name: value or "" for name, value in zip(names, values, strict=True)}

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,7 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+BASE_DIR = Path(__file__).resolve().parents[2]
+ARTIFACTS = BASE_DIR / "test-artifacts"
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls that tests
 # make between browser steps are still synchronous and safe.
@@ -63,3 +71,68 @@ def admin_login(page: Page, base_url: str, *, username: str, password: str) -> N
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_selector("#user-tools")
+
+
+@dataclass(frozen=True)
+class DevServer:
+    url: str
+    password: str
+    output: list[str]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_until(process: subprocess.Popen[str], pattern: str, *, timeout: float) -> list[str]:
+    """Read the process's output lines until one matches ``pattern``."""
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        lines.append(line)
+        if re.search(pattern, line):
+            return lines
+    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(lines)}")
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """``manage.py quickstart`` exactly as the README runs it, on a new embedded server
+    of its own: DEBUG and the debug toolbar on, a generated admin password."""
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("runs quickstart on an embedded server of its own")
+    port = free_port()
+    hidden = {"DJANGO_SUPERUSER_PASSWORD", "PYTEST_VERSION", "DJANGO_DEBUG"}
+    env = {key: value for key, value in os.environ.items() if key not in hidden}
+    env |= {
+        "EMBEDDED_PGDATA": str(tmp_path_factory.mktemp("quickstart") / "pgdata"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "quickstart", f"127.0.0.1:{port}"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = read_until(process, r"Quit the server with", timeout=180)
+        match = re.search(r"with password: (\S+)", "".join(lines))
+        assert match, "".join(lines)
+        yield DevServer(url=f"http://127.0.0.1:{port}", password=match.group(1), output=lines)
+    finally:
+        # Ctrl-C, as a person stops it: the embedded server stops with it.
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()

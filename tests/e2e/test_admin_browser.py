@@ -1,82 +1,38 @@
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from catalog.services import load_seed_items
-from tests.e2e.conftest import admin_login
+from tests.e2e.conftest import DevServer, admin_login
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_quickstart_serves_the_admin_with_the_27_seed_items(
+    page: Page, dev_server: DevServer
+) -> None:
+    assert any("Loaded 27 example vectors" in line for line in dev_server.output)
+    admin_login(page, dev_server.url, username="admin", password=dev_server.password)
+    page.goto(f"{dev_server.url}/admin/catalog/item/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(27)
+    expect(page.locator("#result_list")).to_contain_text("seed 3-1-2")
+    expect(page.locator("#result_list")).to_contain_text("[3, 1, 2]")
+    # quickstart serves with DEBUG on: the debug toolbar is on the page.
+    expect(page.locator("#djDebug")).to_be_attached()
 
 
-def read_until(process: subprocess.Popen[str], pattern: str, *, timeout: float) -> list[str]:
-    """Read the process's output lines until one matches ``pattern``."""
-    deadline = time.monotonic() + timeout
-    lines: list[str] = []
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            if process.poll() is not None:
-                break
-            continue
-        lines.append(line)
-        if re.search(pattern, line):
-            return lines
-    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(lines)}")
-
-
-@pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="runs quickstart on its own embedded server"
-)
-def test_quickstart_serves_the_admin_with_the_27_seed_items(page: Page, tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DJANGO_SUPERUSER_PASSWORD", "PYTEST_VERSION"}
-    }
-    env |= {"EMBEDDED_PGDATA": str(tmp_path / "pgdata"), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "quickstart", f"127.0.0.1:{port}"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def test_the_vector_panel_shows_the_verdict_of_a_search(page: Page, dev_server: DevServer) -> None:
+    admin_login(page, dev_server.url, username="admin", password=dev_server.password)
+    page.goto(f"{dev_server.url}/admin/catalog/item/search/?vector=3,1,2&k=4")
+    expect(page.locator("#neighbors tbody tr")).to_have_count(4)
+    page.click("#djShowToolBarButton")
+    page.click("a.VectorSearchPanel")
+    verdict = page.locator("#VectorSearchPanel .djdt-vector-verdict").first
+    expect(verdict).to_contain_text("uses index item_embedding_hnsw_idx")
+    expect(page.locator("#VectorSearchPanel .djdt-vector-plan").first).to_contain_text(
+        "Index Scan using item_embedding_hnsw_idx"
     )
-    try:
-        lines = read_until(process, r"Quit the server with", timeout=180)
-        password = re.search(r"with password: (\S+)", "".join(lines)).group(1)
-        base_url = f"http://127.0.0.1:{port}"
-        admin_login(page, base_url, username="admin", password=password)
-        page.goto(f"{base_url}/admin/catalog/item/")
-        expect(page.locator("#result_list tbody tr")).to_have_count(27)
-        expect(page.locator("#result_list")).to_contain_text("seed 3-1-2")
-        expect(page.locator("#result_list")).to_contain_text("[3, 1, 2]")
-        # quickstart serves with DEBUG on: the debug toolbar is on the page.
-        expect(page.locator("#djDebug")).to_be_attached()
-    finally:
-        # Ctrl-C, as a person would stop it: the embedded server stops with it.
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.django_db(transaction=True)

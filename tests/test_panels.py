@@ -1,0 +1,132 @@
+"""The "Vector search" debug toolbar panel. The toolbar is off in the test run; these
+tests switch it on for themselves."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client, override_settings
+
+from catalog.models import Item
+
+pytestmark = pytest.mark.django_db
+
+TOOLBAR_SETTINGS = {
+    "DEBUG": True,
+    "INSTALLED_APPS": [*settings.INSTALLED_APPS, "debug_toolbar"],
+    "MIDDLEWARE": ["debug_toolbar.middleware.DebugToolbarMiddleware", *settings.MIDDLEWARE],
+    "ROOT_URLCONF": "tests.urls_with_toolbar",
+    "DEBUG_TOOLBAR_CONFIG": {"IS_RUNNING_TESTS": False},
+}
+
+
+@pytest.fixture
+def toolbar_client(admin_user) -> Client:
+    with override_settings(**TOOLBAR_SETTINGS):
+        client = Client()
+        client.force_login(admin_user)
+        yield client
+
+
+def panel_text(client: Client, response) -> str:
+    request_id = re.search(r'data-request-id="(\w+)"', response.content.decode()).group(1)
+    panel = client.get(
+        "/__debug__/render_panel/", {"request_id": request_id, "panel_id": "VectorSearchPanel"}
+    )
+    assert panel.status_code == 200
+    return panel.json()["content"]
+
+
+def test_the_panel_is_listed_before_the_sql_panel(toolbar_client, seed_items) -> None:
+    html = toolbar_client.get("/admin/catalog/item/search/", {"vector": "3,1,2"}).content.decode()
+    assert html.index('id="VectorSearchPanel"') < html.index('id="SQLPanel"')
+    assert re.search(r"1 vector query in [\d.]+ms", html)
+
+
+def test_a_cosine_search_shows_the_operator_settings_and_the_index_scan(
+    toolbar_client, seed_items
+) -> None:
+    response = toolbar_client.get("/admin/catalog/item/search/", {"vector": "3,1,2", "k": "4"})
+    text = panel_text(toolbar_client, response)
+    assert "&lt;=&gt;" in text
+    assert "Verdict:</strong> uses index item_embedding_hnsw_idx" in text
+    assert "Index Scan using item_embedding_hnsw_idx" in text
+    assert "hnsw.ef_search</code></td><td>40" in text
+    assert "hnsw.iterative_scan</code></td><td>strict_order" in text
+    assert "hnsw.max_scan_tuples" in text
+    assert "ivfflat.probes" in text
+    assert "4 requested, 4 returned" in text
+    assert "Buffers:" in text  # EXPLAIN (ANALYZE, BUFFERS)
+    assert "Expl" in text  # the note about the SQL panel's buttons
+
+
+def test_an_l2_search_shows_a_sequential_scan_and_the_opclass_reason(
+    toolbar_client, seed_items
+) -> None:
+    response = toolbar_client.get(
+        "/admin/catalog/item/search/", {"vector": "3,1,2", "metric": "l2"}
+    )
+    text = panel_text(toolbar_client, response)
+    assert "Seq Scan on catalog_item" in text
+    assert (
+        "the operator &lt;-&gt; (L2 distance) matches no index opclass "
+        "(item_embedding_hnsw_idx is vector_cosine_ops)"
+    ) in text
+    assert "USING hnsw (embedding vector_cosine_ops)" in text
+
+
+def test_an_exact_search_says_index_scans_were_switched_off(toolbar_client, seed_items) -> None:
+    response = toolbar_client.get("/admin/catalog/item/search/", {"vector": "3,1,2", "exact": "1"})
+    text = panel_text(toolbar_client, response)
+    assert "enable_indexscan = off" in text
+    assert "Seq Scan" in text
+
+
+def test_an_insert_in_the_request_is_listed_but_never_re_run(toolbar_client, seed_items) -> None:
+    before = Item.objects.count()
+    response = toolbar_client.get("/own/")
+    assert Item.objects.count() == before + 1
+    text = panel_text(toolbar_client, response)
+    assert Item.objects.count() == before + 1
+    assert "INSERT INTO catalog_item" in text
+    assert "Not a SELECT: listed only, never re-run" in text
+
+
+def test_a_view_of_ones_own_gets_verdicts_for_desc_order(toolbar_client, seed_items) -> None:
+    text = panel_text(toolbar_client, toolbar_client.get("/own/"))
+    assert "4 vector queries" in toolbar_client.get("/own/").content.decode()
+    assert "uses index item_embedding_hnsw_idx" in text
+    assert "matches no index opclass" in text  # the L2 query, ordered DESC
+
+
+def test_long_query_vectors_are_abbreviated(toolbar_client, seed_items) -> None:
+    text = panel_text(toolbar_client, toolbar_client.get("/own/"))
+    assert "0.5,0.5,0.5,0.5,0.5,0.5,…,0.5]&#x27; /* 768 dims */" in text
+    assert ",".join(["0.5"] * 20) not in text.split("djdt-vector-plan")[0]
+
+
+def test_labels_are_escaped_in_the_panel(toolbar_client) -> None:
+    Item.objects.create(embedding=[1, 2, 3], label="<script>alert(1)</script>")
+    response = toolbar_client.get("/admin/catalog/item/search/", {"vector": "1,2,3"})
+    text = panel_text(toolbar_client, response)
+    assert "<script>alert(1)</script>" not in text
+
+
+def test_without_debug_there_is_no_toolbar_and_no_debug_urls(admin_client, seed_items) -> None:
+    assert settings.DEBUG is False
+    html = admin_client.get("/admin/catalog/item/search/", {"vector": "3,1,2"}).content.decode()
+    assert "djDebug" not in html
+    assert admin_client.get("/__debug__/render_panel/").status_code == 404
+
+
+def test_toolbar_with_debug_off_is_not_shown_even_when_installed(admin_user, seed_items) -> None:
+    with override_settings(**{**TOOLBAR_SETTINGS, "DEBUG": False}):
+        client = Client()
+        client.force_login(admin_user)
+        html = client.get("/admin/catalog/item/search/", {"vector": "3,1,2"}).content.decode()
+        assert "djDebug" not in html
+        assert (
+            client.get("/admin/", HTTP_X_FORWARDED_FOR="127.0.0.1").content.count(b"djDebug") == 0
+        )
