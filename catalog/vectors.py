@@ -9,12 +9,17 @@ PostgreSQL's ``real`` (float4) range, which pgvector stores, and a wrong dimensi
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import struct
 from collections.abc import Sequence
 
-# pgvector stores float4: finite values up to this magnitude.
+# pgvector stores float4: finite values up to this magnitude...
 FLOAT4_MAX = 3.4028234663852886e38
+# ...and reads any number below this one as at most FLOAT4_MAX (above, it would round
+# to infinity, which pgvector refuses).
+FLOAT4_OVERFLOW = 3.4028235677973366e38
 # Bounds the work done on hostile input; generous for 16,000-d vectors.
 MAX_TEXT_LENGTH = 500_000
 
@@ -22,6 +27,9 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _SEPARATOR = re.compile(r"\s*,\s*|\s+")
 _NAN = re.compile(r"[+-]?nan", re.IGNORECASE)
 _INFINITY = re.compile(r"[+-]?inf(inity)?", re.IGNORECASE)
+
+
+_FLOAT4 = struct.Struct("<f")
 
 
 class VectorError(ValueError):
@@ -35,6 +43,11 @@ def parse_vector(text: str, *, dimensions: int | None = None) -> list[float]:
     """
     if len(text) > MAX_TEXT_LENGTH:
         raise VectorError(f"The vector text is too long ({len(text):,} characters).")
+    values = _parse_plain(text)
+    if values is not None:
+        if dimensions is not None and len(values) != dimensions:
+            raise _dimension_error(dimensions, len(values))
+        return values
     body = text.strip()
     if body.startswith("[") or body.endswith("]"):
         if not (body.startswith("[") and body.endswith("]")):
@@ -45,10 +58,34 @@ def parse_vector(text: str, *, dimensions: int | None = None) -> list[float]:
     tokens = _SEPARATOR.split(body)
     values = [_parse_number(token, position) for position, token in enumerate(tokens, start=1)]
     if dimensions is not None and len(values) != dimensions:
-        raise VectorError(
-            f"expected {dimensions} dimensions, not {len(values)}: "
-            f"this catalog's vectors have {dimensions} numbers."
-        )
+        raise _dimension_error(dimensions, len(values))
+    return values
+
+
+def _dimension_error(expected: int, given: int) -> VectorError:
+    return VectorError(
+        f"expected {expected} dimensions, not {given}: "
+        f"this catalog's vectors have {expected} numbers."
+    )
+
+
+def _parse_plain(text: str) -> list[float] | None:
+    """The fast path for the common case, ``[1.5,2,3]`` or ``1.5,2,3`` in ASCII: one
+    ``float()`` per value. Returns None when anything is unusual (spaces as separators,
+    NaN, infinity, out of range, ``float()``'s extras such as ``1_0`` or non-ASCII
+    digits), and the strict parser then finds the value to blame."""
+    if not text.isascii() or "_" in text:
+        return None
+    body = text.strip()
+    if body.startswith("[") and body.endswith("]"):
+        body = body[1:-1]
+    try:
+        values = [float(part) for part in body.split(",")]
+    except ValueError:
+        return None
+    for value in values:
+        if not -FLOAT4_OVERFLOW < value < FLOAT4_OVERFLOW:  # also False for NaN
+            return None
     return values
 
 
@@ -61,7 +98,7 @@ def _parse_number(token: str, position: int) -> float:
         shown = token if len(token) <= 20 else token[:20] + "…"
         raise VectorError(f"Value {position} ({shown!r}) is not a number.")
     value = float(token)
-    if not math.isfinite(value) or abs(value) > FLOAT4_MAX:
+    if not math.isfinite(value) or abs(value) >= FLOAT4_OVERFLOW:
         raise VectorError(
             f"Value {position} ({token}) is out of range: pgvector stores 4-byte floats, "
             f"at most ±{FLOAT4_MAX:.4g}."
@@ -84,8 +121,24 @@ def format_vector_short(values: Sequence[float], *, max_items: int = 8, digits: 
 
 
 def to_text(values: Sequence[float]) -> str:
-    """pgvector's text form, ``[1.0,2.0,3.0]``: exact (repr) and re-readable."""
-    return "[" + ",".join(repr(float(value)) for value in values) + "]"
+    """A vector as text, ``[1.0,2.0,3.5]``: each value the shortest decimal that reads
+    back as the same 4-byte float pgvector stores, so the text round-trips exactly."""
+    return "[" + ",".join(float4_repr(value) for value in values) + "]"
+
+
+def float4_repr(value: float) -> str:
+    """The shortest ``repr`` of a float that rounds to the same float4 as ``value``.
+
+    pgvector stores float4, and hands back e.g. 0.1 as 0.10000000149011612; this
+    writes it as ``0.1`` again.
+    """
+    target = _FLOAT4.pack(value)
+    for digits in range(1, 10):
+        text = f"{value:.{digits}g}"
+        with contextlib.suppress(OverflowError):  # rounded past float4's largest value
+            if _FLOAT4.pack(float(text)) == target:
+                return repr(float(text))
+    return repr(value)
 
 
 def norm(values: Sequence[float]) -> float:

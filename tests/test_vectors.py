@@ -1,4 +1,5 @@
 import math
+import struct
 
 import pytest
 
@@ -64,10 +65,21 @@ def test_float4_max_itself_is_accepted() -> None:
     assert parse_vector(f"{FLOAT4_MAX!r},0,0", dimensions=3)[0] == FLOAT4_MAX
 
 
-def test_to_text_round_trips_exactly() -> None:
-    values = [0.1, -2.5e-7, 123456.789]
-    assert parse_vector(to_text(values)) == values
+def test_to_text_round_trips_at_float4_precision() -> None:
+    values = [0.1, -2.5e-7, 123456.789, 3.4028234663852886e38]
+    back = parse_vector(to_text(values))
+    assert [struct.pack("<f", v) for v in back] == [struct.pack("<f", v) for v in values]
+
+
+def test_to_text_writes_short_decimals() -> None:
     assert to_text([1, 2, 3]) == "[1.0,2.0,3.0]"
+    # 0.1 as pgvector hands it back (the float4 nearest 0.1, widened to a double).
+    assert to_text([0.10000000149011612, -2.5e-7]) == "[0.1,-2.5e-07]"
+
+
+def test_the_fast_and_strict_paths_agree() -> None:
+    for text in ["[1,2,3]", "1.5,-2e3,.25", "[ 1 , 2 , 3 ]", "1 2 3", "+1,2.,3"]:
+        assert parse_vector(text) == parse_vector(text.replace(",", " , "))
 
 
 def test_format_vector_is_compact() -> None:
