@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from catalog.admin_imports import VectorImportExportMixin
 from catalog.forms import (
     ZERO_VECTOR_MESSAGE,
     NeighborsForm,
@@ -32,7 +33,7 @@ from catalog.vectors import format_vector, format_vector_short, norm
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(VectorImportExportMixin, admin.ModelAdmin):
     list_display = ["id", "label", "embedding_short", "norm_display", "similar_link"]
     list_display_links = ["id", "label"]
     search_fields = ["label"]
@@ -40,6 +41,9 @@ class ItemAdmin(admin.ModelAdmin):
     fields = ["label", "embedding_full", "norm_display", "similar_link"]
     actions = ["find_similar"]
     list_per_page = 50
+    # Named here so that django-import-export's changelist buttons build on them.
+    change_list_template = "admin/catalog/item/change_list.html"
+    change_form_template = "admin/catalog/item/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # The embedding is not a form field (editable=False), so a blank add form could

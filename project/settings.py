@@ -97,6 +97,14 @@ DEBUG_TOOLBAR_PANELS = [
     "debug_toolbar.panels.profiling.ProfilingPanel",
 ]
 
+# Import needs the "add" permission on Item, export the "view" permission.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The largest file the admin's import accepts; bigger files: manage.py import_vectors.
+VECTOR_IMPORT_MAX_BYTES = int(os.environ.get("VECTOR_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
+# Uploads kept between the import preview and its confirmation (default: a temp folder).
+VECTOR_IMPORT_DIR = os.environ.get("VECTOR_IMPORT_DIR", "")
+
 ROOT_URLCONF = "project.urls"
 
 TEMPLATES = [

@@ -1,0 +1,229 @@
+"""Import and export in the Item admin: django-import-export's screens, permissions
+and preview, with CSV and TSV served by the COPY fast path of ``catalog.services``.
+
+The preview validates the whole file in bulk without writing (its rows go to a
+temporary staging table only); the confirm step loads it with COPY. Other formats
+(JSON) take the library's own path through ``ItemResource``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
+from import_export.admin import ExportActionMixin, ImportMixin
+from import_export.formats.base_formats import CSV, JSON, TSV
+from import_export.results import Result, RowResult
+
+from catalog.resources import ItemResource
+from catalog.services import EXPORT_COLUMNS, ImportReport, export_chunks, import_vectors
+from catalog.uploads import UploadTooLarge, remove_upload, save_upload, upload_path
+from catalog.vectors import format_vector_short
+
+FAST_FORMATS = (CSV, TSV)
+
+
+class VectorImportExportMixin(ImportMixin, ExportActionMixin):
+    """Mixed into ItemAdmin (before ``admin.ModelAdmin``)."""
+
+    resource_classes = [ItemResource]
+    import_formats = [CSV, TSV, JSON]
+    export_formats = [CSV, TSV, JSON]
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    import_template_name = "admin/catalog/item/import.html"
+    # One log entry per import instead of one per row: see _log_import.
+    skip_admin_log = True
+
+    # Import -------------------------------------------------------------------
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return super().import_action(request, **kwargs)
+        import_form = self.create_import_form(request)
+        if not import_form.is_valid():
+            return super().import_action(request, **kwargs)
+        input_format = self.get_import_formats()[int(import_form.cleaned_data["format"])]()
+        if not isinstance(input_format, FAST_FORMATS):
+            return super().import_action(request, **kwargs)
+
+        import_file = import_form.cleaned_data["import_file"]
+        context: dict[str, Any] = {}
+        try:
+            token = save_upload(import_file.chunks(), size=import_file.size)
+        except UploadTooLarge as error:
+            import_form.add_error("import_file", str(error))
+            return self._import_page(request, import_form, context)
+        with open(upload_path(token), "rb") as stream:
+            report = import_vectors(stream, dry_run=True, delimiter=_delimiter(input_format))
+        if report.file_error:
+            remove_upload(token)
+            import_form.add_error("import_file", report.file_error)
+            return self._import_page(request, import_form, context)
+        context["result"] = _result_from_report(report)
+        context["report"] = report
+        if report.ok:
+            import_file.tmp_storage_name = token
+            context["confirm_form"] = self.create_confirm_form(request, import_form=import_form)
+        else:
+            remove_upload(token)  # there will be no confirm step
+        return self._import_page(request, import_form, context)
+
+    @method_decorator(require_POST)
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            return super().process_import(request, **kwargs)
+        formats = self.get_import_formats()
+        try:
+            input_format = formats[int(confirm_form.cleaned_data["format"])]()
+        except (ValueError, IndexError):
+            raise PermissionDenied from None
+        if not isinstance(input_format, FAST_FORMATS):
+            return super().process_import(request, **kwargs)
+        token = confirm_form.cleaned_data["import_file_name"]
+        try:
+            path = upload_path(token)
+        except (ValueError, FileNotFoundError) as error:
+            messages.error(request, f"Nothing was imported: {error}")
+            return HttpResponseRedirect(reverse("admin:catalog_item_import"))
+        try:
+            with open(path, "rb") as stream:
+                report = import_vectors(stream, dry_run=False, delimiter=_delimiter(input_format))
+        finally:
+            remove_upload(token)
+        if not report.ok:
+            messages.error(
+                request,
+                f"Nothing was imported: {report.file_error or f'{report.error_count} bad lines'}.",
+            )
+            return HttpResponseRedirect(reverse("admin:catalog_item_import"))
+        self._log_import(request, report, confirm_form.cleaned_data["original_file_name"])
+        how = (
+            "index rebuilt after loading"
+            if report.strategy == "rebuild"
+            else "written into the live index"
+        )
+        text = (
+            f"Import finished: {report.new:,} new, {report.updated:,} updated items "
+            f"from {confirm_form.cleaned_data['original_file_name']} in {report.seconds:.1f} s "
+            f"({how})."
+        )
+        messages.success(request, text)
+        if report.index_error:
+            messages.error(
+                request,
+                f"The rows are in, but rebuilding the HNSW index failed: {report.index_error}. "
+                "Searches are exact scans until the next import rebuilds it.",
+            )
+        return HttpResponseRedirect(reverse("admin:catalog_item_changelist"))
+
+    def _import_page(
+        self, request: HttpRequest, import_form: Any, context: dict[str, Any]
+    ) -> TemplateResponse:
+        resource = ItemResource()
+        context.update(self.admin_site.each_context(request))
+        context.update(
+            {
+                "title": "Import",
+                "form": import_form,
+                "opts": self.model._meta,
+                "media": self.media + import_form.media,
+                "fields_list": [
+                    (
+                        resource.get_display_name(),
+                        [f.column_name for f in resource.get_user_visible_fields()],
+                    )
+                ],
+                "import_error_display": self.import_error_display,
+            }
+        )
+        request.current_app = self.admin_site.name
+        status = 400 if import_form.errors or not context.get("confirm_form") else 200
+        return TemplateResponse(request, [self.import_template_name], context, status=status)
+
+    def _log_import(self, request: HttpRequest, report: ImportReport, file_name: str) -> None:
+        LogEntry.objects.create(
+            user_id=request.user.pk,
+            content_type=ContentType.objects.get_for_model(self.model),
+            object_repr=f"import of {file_name}"[:200],
+            action_flag=ADDITION,
+            change_message=(
+                f"Imported {report.new} new and {report.updated} updated items from {file_name}."
+            ),
+        )
+
+    # Export -------------------------------------------------------------------
+
+    def get_valid_export_item_pks(self, request: HttpRequest) -> list[Any]:
+        # The library's default lists every pk in the table (a million choices for a
+        # million rows); only the posted ones that exist matter.
+        posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
+        return list(self.model.objects.filter(pk__in=posted).values_list("pk", flat=True))
+
+    def _do_file_export(
+        self,
+        file_format: Any,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        export_form: Any = None,
+    ) -> HttpResponse:
+        if not isinstance(file_format, CSV) or isinstance(file_format, TSV):
+            return super()._do_file_export(file_format, request, queryset, export_form=export_form)
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        # Streamed straight out of PostgreSQL's COPY: memory does not grow with the table.
+        columns = EXPORT_COLUMNS
+        if export_form is not None and hasattr(export_form, "get_selected_resource_export_fields"):
+            columns = tuple(export_form.get_selected_resource_export_fields()) or EXPORT_COLUMNS
+        response = StreamingHttpResponse(
+            export_chunks(queryset=queryset, columns=columns), content_type="text/csv"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.get_export_filename(request, queryset, file_format)}"'
+        )
+        return response
+
+
+def _delimiter(input_format: Any) -> str:
+    return "\t" if isinstance(input_format, TSV) else ","
+
+
+def _result_from_report(report: ImportReport) -> Result:
+    """The library's Result, for its preview and error screens: the first rows for the
+    preview, every listed bad line (by line number) for the errors table."""
+    result = Result()
+    result.diff_headers = ["id", "label", "embedding"]
+    for bad in report.errors:
+        result.append_invalid_row(
+            bad.line, {"line": bad.text}, ValidationError({"line": [bad.reason]})
+        )
+    if report.ok:
+        for row in report.sample:
+            row_result = RowResult()
+            updates = row.id is not None and row.id in report.sample_existing_ids
+            row_result.import_type = (
+                RowResult.IMPORT_TYPE_UPDATE if updates else RowResult.IMPORT_TYPE_NEW
+            )
+            row_result.diff = [
+                "" if row.id is None else row.id,
+                row.label,
+                format_vector_short(row.embedding),
+            ]
+            result.append_row_result(row_result)
+    result.totals[RowResult.IMPORT_TYPE_NEW] = report.new
+    result.totals[RowResult.IMPORT_TYPE_UPDATE] = report.updated
+    result.total_rows = report.rows
+    return result

@@ -1,0 +1,90 @@
+"""Uploaded import files, kept on disk between the preview and the confirm step.
+
+Files are written chunk by chunk (never whole in memory), named by a random hex
+token that the confirm form carries back, and removed after the confirm, after a
+failed preview, or when a day old.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+MAX_AGE_SECONDS = 24 * 3600
+
+
+class UploadTooLarge(ValueError):
+    """The upload is over the configured size limit."""
+
+
+def upload_dir() -> Path:
+    folder = Path(
+        getattr(settings, "VECTOR_IMPORT_DIR", None)
+        or Path(tempfile.gettempdir()) / "vector-catalog-imports"
+    )
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "VECTOR_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
+
+
+def save_upload(chunks: Iterable[bytes], *, size: int | None = None) -> str:
+    """Write the upload's chunks to a new file; return its token. Refuses (and keeps
+    nothing of) an upload over the size limit, reading no further than the limit."""
+    limit = max_upload_bytes()
+    if size is not None and size > limit:
+        raise UploadTooLarge(_too_large(size, limit))
+    sweep()
+    token = secrets.token_hex(16)
+    path = upload_dir() / token
+    written = 0
+    try:
+        with open(path, "xb") as out:
+            for chunk in chunks:
+                written += len(chunk)
+                if written > limit:
+                    raise UploadTooLarge(_too_large(written, limit))
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return token
+
+
+def upload_path(token: str) -> Path:
+    """The file behind a token from the confirm form; ValueError for anything else."""
+    if not _TOKEN.fullmatch(token or ""):
+        raise ValueError("not an upload token")
+    path = upload_dir() / token
+    if not path.is_file():
+        raise FileNotFoundError("The uploaded file is gone: upload it again.")
+    return path
+
+
+def remove_upload(token: str) -> None:
+    if _TOKEN.fullmatch(token or ""):
+        (upload_dir() / token).unlink(missing_ok=True)
+
+
+def sweep(*, now: float | None = None) -> None:
+    """Remove uploads nobody confirmed within a day."""
+    now = time.time() if now is None else now
+    for path in upload_dir().iterdir():
+        if _TOKEN.fullmatch(path.name) and now - path.stat().st_mtime > MAX_AGE_SECONDS:
+            path.unlink(missing_ok=True)
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (
+        f"The file is larger than the import limit ({size / 1e6:,.1f} MB > {limit / 1e6:,.1f} MB, "
+        "VECTOR_IMPORT_MAX_BYTES). Use `manage.py import_vectors FILE` for big files."
+    )
