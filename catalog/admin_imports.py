@@ -111,15 +111,10 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
             )
             return HttpResponseRedirect(reverse("admin:catalog_item_import"))
         self._log_import(request, report, confirm_form.cleaned_data["original_file_name"])
-        how = (
-            "index rebuilt after loading"
-            if report.strategy == "rebuild"
-            else "written into the live index"
-        )
         text = (
             f"Import finished: {report.new:,} new, {report.updated:,} updated items "
             f"from {confirm_form.cleaned_data['original_file_name']} in {report.seconds:.1f} s "
-            f"({how})."
+            f"({report.how})."
         )
         messages.success(request, text)
         if report.index_error:

@@ -77,6 +77,13 @@ class ImportReport:
     def ok(self) -> bool:
         return self.file_error is None and self.error_count == 0
 
+    @property
+    def how(self) -> str:
+        """How the rows went in, in words."""
+        if self.strategy == "rebuild":
+            return "loaded without the index, then the index rebuilt"
+        return "written into the live index"
+
     def add_error(self, row: BadRow) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_LISTED_ERRORS:
