@@ -10,10 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
-from catalog.vectors import VectorError, parse_vector
+from catalog.vectors import VectorError, parse_vector, plain_vector_text
 
 COLUMNS = ("id", "label", "embedding")
 MAX_LABEL_LENGTH = 200
@@ -27,16 +26,17 @@ class FileError(ValueError):
     """The file as a whole cannot be read as a vector file; the message says why."""
 
 
-@dataclass(frozen=True)
-class GoodRow:
+class GoodRow(NamedTuple):
     line: int
     id: int | None
     label: str
     embedding: list[float]
+    # The embedding as pgvector reads it, when the file's own text is already in that
+    # form (``[1.5,2,3]``, no spaces): passed on as it is, parsed once by PostgreSQL.
+    pgvector_text: str | None = None
 
 
-@dataclass(frozen=True)
-class BadRow:
+class BadRow(NamedTuple):
     line: int
     reason: str
     text: str
@@ -59,7 +59,7 @@ def read_rows(
         for fields in reader:
             line = end_of_previous + 1
             end_of_previous = reader.line_num
-            if not fields or all(not field.strip() for field in fields):
+            if not fields or (not fields[0].strip() and all(not f.strip() for f in fields)):
                 continue
             yield _row(fields, line, positions, width, dimensions)
     except UnicodeDecodeError as error:
@@ -100,35 +100,35 @@ def _column_positions(header: list[str]) -> dict[str, int]:
 def _row(
     fields: list[str], line: int, positions: dict[str, int], width: int, dimensions: int
 ) -> GoodRow | BadRow:
-    shown = ",".join(fields)
-    shown = shown if len(shown) <= 120 else shown[:120] + "…"
     if len(fields) > width:
-        return BadRow(
-            line, f"too many columns: {len(fields)} values, the header has {width}", shown
-        )
+        return _bad(line, f"too many columns: {len(fields)} values, the header has {width}", fields)
     if len(fields) < width:
-        return BadRow(line, f"too few columns: {len(fields)} values, the header has {width}", shown)
-    raw_embedding = fields[positions["embedding"]]
-    if not raw_embedding.strip():
-        return BadRow(line, "empty embedding", shown)
+        return _bad(line, f"too few columns: {len(fields)} values, the header has {width}", fields)
+    raw_embedding = fields[positions["embedding"]].strip()
+    if not raw_embedding:
+        return _bad(line, "empty embedding", fields)
     try:
         embedding = parse_vector(raw_embedding, dimensions=dimensions)
     except VectorError as error:
-        return BadRow(line, f"embedding: {error}", shown)
+        return _bad(line, f"embedding: {error}", fields)
     label = fields[positions["label"]].strip() if "label" in positions else ""
     if len(label) > MAX_LABEL_LENGTH:
-        return BadRow(
-            line, f"label longer than {MAX_LABEL_LENGTH} characters ({len(label)})", shown
-        )
+        reason = f"label longer than {MAX_LABEL_LENGTH} characters ({len(label)})"
+        return _bad(line, reason, fields)
     if "\x00" in label:
-        return BadRow(line, "label contains a NUL character", shown)
+        return _bad(line, "label contains a NUL character, which PostgreSQL cannot store", fields)
     item_id = None
     if "id" in positions and fields[positions["id"]].strip():
         raw_id = fields[positions["id"]].strip()
         if not (raw_id.isascii() and raw_id.isdigit()) or not 1 <= int(raw_id) <= MAX_ID:
-            return BadRow(line, f"id {raw_id[:30]!r} is not a positive whole number", shown)
+            return _bad(line, f"id {raw_id[:30]!r} is not a positive whole number", fields)
         item_id = int(raw_id)
-    return GoodRow(line, item_id, label, embedding)
+    return GoodRow(line, item_id, label, embedding, plain_vector_text(raw_embedding))
+
+
+def _bad(line: int, reason: str, fields: list[str]) -> BadRow:
+    shown = ",".join(fields)
+    return BadRow(line, reason, shown if len(shown) <= 120 else shown[:120] + "…")
 
 
 def sniff_delimiter(file_name: str) -> str:

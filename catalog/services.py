@@ -307,7 +307,7 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 def _copy_line(row: GoodRow) -> str:
     """One line of COPY's text format."""
     item_id = "\\N" if row.id is None else str(row.id)
-    vector = "[" + ",".join(map(repr, row.embedding)) + "]"
+    vector = row.pgvector_text or "[" + ",".join(map(repr, row.embedding)) + "]"
     return f"{row.line}\t{item_id}\t{row.label.translate(_COPY_ESCAPES)}\t{vector}\n"
 
 

@@ -23,6 +23,7 @@ FLOAT4_OVERFLOW = 3.4028235677973366e38
 # Bounds the work done on hostile input; generous for 16,000-d vectors.
 MAX_TEXT_LENGTH = 500_000
 
+_PLAIN = re.compile(r"\[?[0-9eE+\-.,]+\]?", re.ASCII)
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _SEPARATOR = re.compile(r"\s*,\s*|\s+")
 _NAN = re.compile(r"[+-]?nan", re.IGNORECASE)
@@ -70,23 +71,32 @@ def _dimension_error(expected: int, given: int) -> VectorError:
 
 
 def _parse_plain(text: str) -> list[float] | None:
-    """The fast path for the common case, ``[1.5,2,3]`` or ``1.5,2,3`` in ASCII: one
-    ``float()`` per value. Returns None when anything is unusual (spaces as separators,
-    NaN, infinity, out of range, ``float()``'s extras such as ``1_0`` or non-ASCII
-    digits), and the strict parser then finds the value to blame."""
-    if not text.isascii() or "_" in text:
-        return None
+    """The fast path for the common case, ``[1.5,2,3]`` or ``1.5,2,3``: plain ASCII
+    digits and commas, one ``float()`` per value. Returns None when anything is unusual
+    (spaces, brackets unbalanced, NaN, infinity, out of range...), and the strict parser
+    then finds the value to blame."""
     body = text.strip()
-    if body.startswith("[") and body.endswith("]"):
+    if not _PLAIN.fullmatch(body):
+        return None
+    if body.startswith("["):
         body = body[1:-1]
     try:
         values = [float(part) for part in body.split(",")]
     except ValueError:
         return None
-    for value in values:
-        if not -FLOAT4_OVERFLOW < value < FLOAT4_OVERFLOW:  # also False for NaN
-            return None
+    if max(map(abs, values)) >= FLOAT4_OVERFLOW:
+        return None
     return values
+
+
+def plain_vector_text(text: str) -> str | None:
+    """``text`` in pgvector's own input form (``[1.5,2,3]``) when it is plain digits and
+    commas, so that it can be handed to PostgreSQL as it is; None otherwise. Call it
+    on text that ``parse_vector`` accepted."""
+    body = text.strip()
+    if not _PLAIN.fullmatch(body):
+        return None
+    return body if body.startswith("[") else f"[{body}]"
 
 
 def _parse_number(token: str, position: int) -> float:
