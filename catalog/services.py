@@ -130,46 +130,78 @@ def import_vectors(
             ensure_vector_index()
         with transaction.atomic(), connection.cursor() as cursor:
             _create_staging(cursor)
-            _stage(cursor, stream, report, delimiter=delimiter, progress=progress)
-            if report.file_error is None:
-                _check_duplicate_ids(cursor, report)
+            _validate(
+                cursor, stream, report, replace=replace, delimiter=delimiter, progress=progress
+            )
             report.phases["validate"] = time.perf_counter() - started
-            if report.ok:
-                report.updated = 0 if replace else _count_updates(cursor)
-                report.new = report.rows - report.updated
-                sample_ids = [row.id for row in report.sample if row.id is not None]
-                if sample_ids and not replace:
-                    report.sample_existing_ids = set(
-                        Item.objects.filter(pk__in=sample_ids).values_list("pk", flat=True)
-                    )
             if dry_run or not report.ok:
                 transaction.set_rollback(True)
                 return report
             report.strategy = _pick_strategy(strategy, replace=replace, incoming=report.rows)
-            loading = time.perf_counter()
-            progress("load", 0, report.rows)
-            if report.strategy == "rebuild":
-                _drop_vector_index()
-            if replace:
-                cursor.execute(f"TRUNCATE {Item._meta.db_table}")
-            _apply_staging(cursor)
-            progress("load", report.rows, report.rows)
-            report.phases["load"] = time.perf_counter() - loading
-        report.written = True
+            if report.strategy == "live":
+                _load(cursor, report, replace=replace, progress=progress)
         if report.strategy == "rebuild":
-            # After the commit: the rows are in; searches read them by exact scans
-            # until the index is back.
-            building = time.perf_counter()
-            try:
-                ensure_vector_index(progress=progress)
-            except DatabaseError as error:
-                report.index_error = str(error)
-            report.phases["index"] = time.perf_counter() - building
+            _load_then_rebuild(report, replace=replace, progress=progress)
+        report.written = True
         return report
     finally:
         if not dry_run:
+            _drop_staging()
             _unlock_imports()
         report.seconds = time.perf_counter() - started
+
+
+def _validate(
+    cursor: Any,
+    stream: BinaryIO,
+    report: ImportReport,
+    *,
+    replace: bool,
+    delimiter: str,
+    progress: Progress,
+) -> None:
+    _stage(cursor, stream, report, delimiter=delimiter, progress=progress)
+    if report.file_error is None:
+        _check_duplicate_ids(cursor, report)
+    if not report.ok:
+        return
+    report.updated = 0 if replace else _count_updates(cursor)
+    report.new = report.rows - report.updated
+    sample_ids = [row.id for row in report.sample if row.id is not None]
+    if sample_ids and not replace:
+        report.sample_existing_ids = set(
+            Item.objects.filter(pk__in=sample_ids).values_list("pk", flat=True)
+        )
+
+
+def _load(cursor: Any, report: ImportReport, *, replace: bool, progress: Progress) -> None:
+    """Move the staged rows into the table (in the caller's transaction)."""
+    loading = time.perf_counter()
+    progress("load", 0, report.rows)
+    if replace:
+        # Readers wait for this transaction (seconds: the index is built afterwards).
+        cursor.execute(f"TRUNCATE {Item._meta.db_table}")
+    _apply_staging(cursor)
+    progress("load", report.rows, report.rows)
+    report.phases["load"] = time.perf_counter() - loading
+
+
+def _load_then_rebuild(report: ImportReport, *, replace: bool, progress: Progress) -> None:
+    """Drop the index (committed at once, so searches never wait behind it), load in a
+    transaction of its own, then build the index again. Searches meanwhile are exact
+    scans; building takes a SHARE lock, which lets them read."""
+    _drop_vector_index()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _load(cursor, report, replace=replace, progress=progress)
+    finally:
+        # Also when the load failed: the table must not stay without its index.
+        building = time.perf_counter()
+        try:
+            ensure_vector_index(progress=progress)
+        except DatabaseError as error:
+            report.index_error = str(error)
+        report.phases["index"] = time.perf_counter() - building
 
 
 def _no_progress(phase: str, done: int, total: int | None) -> None:
@@ -264,13 +296,19 @@ STAGING = "catalog_import_staging"
 
 
 def _create_staging(cursor: Any) -> None:
+    """A temporary table of this session: it outlives the validating transaction, for
+    the load that follows in another one, and is dropped at the end (_drop_staging)."""
     dimensions = Item._meta.get_field("embedding").dimensions
-    # ON COMMIT DROP does not fire when the import runs inside an outer transaction.
     cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {STAGING} (line bigint NOT NULL, id bigint, "
-        f"label text NOT NULL, embedding vector({dimensions}) NOT NULL) ON COMMIT DROP"
+        f"label text NOT NULL, embedding vector({dimensions}) NOT NULL)"
     )
+
+
+def _drop_staging() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}")
 
 
 def _stage(
