@@ -4,7 +4,9 @@ server by default, or the server named by DATABASE_URL."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.db import connection
+from django.test import Client
 
 from catalog import selectors
 from catalog.models import Item
@@ -36,3 +38,14 @@ def index_scans_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return chosen if exact or not indexed else {**chosen, "enable_seqscan": "off"}
 
     monkeypatch.setattr(selectors, "search_settings", settings)
+
+
+def staff_client(*permissions: str) -> Client:
+    """A logged-in client of a staff user holding only the given Item permissions
+    (codenames such as ``view_item``)."""
+    user = User.objects.create_user("staff", password="pw", is_staff=True)
+    for codename in permissions:
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    client = Client()
+    client.force_login(user)
+    return client

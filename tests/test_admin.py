@@ -2,7 +2,7 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from catalog.models import Item
 from catalog.result_csv import HEADER
+from tests.conftest import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -20,15 +21,6 @@ VECTOR_OPERATORS = ("<=>", "<->", "<#>", "<+>")
 
 def similar_url(item: Item) -> str:
     return f"/admin/catalog/item/{item.pk}/similar/"
-
-
-def staff_client(*permissions: str) -> Client:
-    user = User.objects.create_user("staff", password="pw", is_staff=True)
-    for codename in permissions:
-        user.user_permissions.add(Permission.objects.get(codename=codename))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def vector_queries(context: CaptureQueriesContext) -> list[str]:

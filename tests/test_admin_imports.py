@@ -9,12 +9,12 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
 from catalog.models import Item
 from catalog.uploads import upload_dir
+from tests.conftest import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -215,17 +215,8 @@ def test_export_of_selected_rows(admin_client) -> None:
     assert rows == [["id", "label", "embedding"], [str(keep.pk), "keep", "[1,2,3]"]]
 
 
-def staff(*codenames: str) -> Client:
-    user = User.objects.create_user("staff", password="pw", is_staff=True)
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(codename=codename))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_import_needs_the_add_permission_and_export_the_view_permission() -> None:
-    viewer = staff("view_item")
+    viewer = staff_client("view_item")
     assert viewer.get(IMPORT_URL).status_code == 403
     assert upload(viewer, GOOD).status_code == 403
     assert viewer.get(EXPORT_URL).status_code == 200
@@ -233,7 +224,7 @@ def test_import_needs_the_add_permission_and_export_the_view_permission() -> Non
 
 
 def test_import_with_the_add_permission() -> None:
-    adder = staff("view_item", "add_item")
+    adder = staff_client("view_item", "add_item")
     preview = upload(adder, GOOD)
     assert preview.status_code == 200
     confirm(adder, preview)
