@@ -8,6 +8,10 @@ import sys
 def main():
     """Run administrative tasks."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    if sys.argv[1:2] == ["quickstart"]:
+        # quickstart is the development server: DEBUG on from the start, so that its
+        # settings (the debug toolbar, the development secret key) apply throughout.
+        os.environ.setdefault("DJANGO_DEBUG", "1")
     try:
         from django.core.management import execute_from_command_line
     except ImportError as exc:

@@ -1,11 +1,4 @@
-"""
-ASGI config for project project.
-
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
-"""
+"""The ASGI application, for uvicorn, daphne or hypercorn."""
 
 import os
 
@@ -14,3 +7,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 application = get_asgi_application()
+
+from project.startup import refuse_to_serve_without_a_secret_key  # noqa: E402
+
+refuse_to_serve_without_a_secret_key()

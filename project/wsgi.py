@@ -1,11 +1,4 @@
-"""
-WSGI config for project project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
+"""The WSGI application, for gunicorn, uwsgi or mod_wsgi."""
 
 import os
 
@@ -14,3 +7,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 application = get_wsgi_application()
+
+from project.startup import refuse_to_serve_without_a_secret_key  # noqa: E402
+
+refuse_to_serve_without_a_secret_key()
