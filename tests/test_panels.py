@@ -13,12 +13,23 @@ from catalog.models import Item
 
 pytestmark = pytest.mark.django_db
 
+
+def with_toolbar(middleware: list[str]) -> list[str]:
+    """The project's middleware with the toolbar's where quickstart puts it."""
+    position = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+    return [
+        *middleware[:position],
+        "debug_toolbar.middleware.DebugToolbarMiddleware",
+        *middleware[position:],
+    ]
+
+
 TOOLBAR_SETTINGS = {
     "DEBUG": True,
     "INSTALLED_APPS": [*settings.INSTALLED_APPS, "debug_toolbar"],
-    "MIDDLEWARE": ["debug_toolbar.middleware.DebugToolbarMiddleware", *settings.MIDDLEWARE],
+    "MIDDLEWARE": with_toolbar(settings.MIDDLEWARE),
     "ROOT_URLCONF": "tests.urls_with_toolbar",
-    "DEBUG_TOOLBAR_CONFIG": {"IS_RUNNING_TESTS": False},
+    "DEBUG_TOOLBAR_CONFIG": {**settings.DEBUG_TOOLBAR_CONFIG, "IS_RUNNING_TESTS": False},
 }
 
 
@@ -130,3 +141,37 @@ def test_toolbar_with_debug_off_is_not_shown_even_when_installed(admin_user, see
         assert (
             client.get("/admin/", HTTP_X_FORWARDED_FOR="127.0.0.1").content.count(b"djDebug") == 0
         )
+
+
+@pytest.mark.parametrize("who", ["anonymous", "non-staff", "staff without view_item"])
+def test_the_toolbar_and_its_panel_views_are_for_staff_who_may_view_items(
+    who, seed_items, toolbar_client
+) -> None:
+    from django.contrib.auth.models import User
+
+    from tests.conftest import staff_client
+
+    # A request_id of a real toolbar, made by the admin's client.
+    response = toolbar_client.get("/admin/catalog/item/search/", {"vector": "3,1,2"})
+    request_id = re.search(r'data-request-id="(\w+)"', response.content.decode()).group(1)
+    if who == "anonymous":
+        client = Client()
+    elif who == "non-staff":
+        client = Client()
+        client.force_login(User.objects.create_user("plain", password="pw"))
+    else:
+        client = staff_client()
+    html = client.get("/admin/login/").content.decode()
+    assert "djDebug" not in html
+    panel = client.get(
+        "/__debug__/render_panel/", {"request_id": request_id, "panel_id": "VectorSearchPanel"}
+    )
+    assert panel.status_code == 404
+
+
+def test_a_forwarded_for_header_does_not_make_a_request_internal(admin_user, seed_items) -> None:
+    with override_settings(**TOOLBAR_SETTINGS):
+        client = Client(REMOTE_ADDR="10.1.2.3")
+        client.force_login(admin_user)
+        html = client.get("/admin/", HTTP_X_FORWARDED_FOR="127.0.0.1").content.decode()
+        assert "djDebug" not in html
