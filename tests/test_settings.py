@@ -20,7 +20,8 @@ def run(code_or_args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"PYTEST_VERSION", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
+        if k
+        not in {"PYTEST_VERSION", "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     return subprocess.run(
         [sys.executable, *code_or_args],

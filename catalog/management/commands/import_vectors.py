@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from catalog.csv_rows import sniff_delimiter
-from catalog.services import ImportReport, import_vectors
+from catalog.services import ImportInterrupted, ImportReport, import_vectors
 
 LISTED_ERRORS = 50
 
@@ -82,6 +82,12 @@ class Command(BaseCommand):
         self._summarise(report, check=options["check"])
 
     def _import(self, stream: BinaryIO, options: dict[str, Any]) -> ImportReport:
+        try:
+            return self._run(stream, options)
+        except ImportInterrupted as error:
+            raise CommandError(str(error)) from error
+
+    def _run(self, stream: BinaryIO, options: dict[str, Any]) -> ImportReport:
         return import_vectors(
             stream,
             dry_run=options["check"],
