@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -19,6 +20,8 @@ def setup_django() -> None:
     then kept between runs so a million rows are loaded only once)."""
     sys.path.insert(0, str(BASE_DIR))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    # Benchmarks run with DEBUG off, as in production: they need a key of their own.
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-" + secrets.token_urlsafe(40))
     import django
     from django.conf import settings
 
