@@ -26,7 +26,13 @@ from import_export.results import Result, RowResult
 
 from catalog.resources import ItemResource
 from catalog.services import EXPORT_COLUMNS, ImportReport, export_chunks, import_vectors
-from catalog.uploads import UploadTooLarge, remove_upload, save_upload, upload_path
+from catalog.uploads import (
+    UploadTooLarge,
+    remove_upload,
+    save_upload,
+    upload_path,
+    upload_refused,
+)
 from catalog.vectors import format_vector_short
 
 FAST_FORMATS = (CSV, TSV)
@@ -51,6 +57,12 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         if request.method != "POST":
             return super().import_action(request, **kwargs)
         import_form = self.create_import_form(request)
+        refused = upload_refused(request)
+        if refused:
+            import_form.is_valid()
+            import_form.errors.pop("import_file", None)
+            import_form.add_error("import_file", refused)
+            return self._import_page(request, import_form, {})
         if not import_form.is_valid():
             return super().import_action(request, **kwargs)
         input_format = self.get_import_formats()[int(import_form.cleaned_data["format"])]()

@@ -2,7 +2,8 @@
 
 Files are written chunk by chunk (never whole in memory), named by a random hex
 token that the confirm form carries back, and removed after the confirm, after a
-failed preview, or when a day old.
+failed preview, or when a day old. An upload over the size limit is dropped while it
+arrives (SizeLimitUploadHandler).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_AGE_SECONDS = 24 * 3600
@@ -22,6 +26,35 @@ MAX_AGE_SECONDS = 24 * 3600
 
 class UploadTooLarge(ValueError):
     """The upload is over the configured size limit."""
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """First of FILE_UPLOAD_HANDLERS: stops keeping an uploaded file as soon as it passes
+    VECTOR_IMPORT_MAX_BYTES, so an oversized upload is never stored whole, in memory
+    or on disk. The rest of the request is drained unread; the view then sees the file
+    missing and ``upload_refused(request)`` says why."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > max_upload_bytes():
+            self.request.META[_REFUSED] = _too_large(self.received, max_upload_bytes())
+            raise SkipFile()
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+_REFUSED = "vector_catalog.upload_refused"
+
+
+def upload_refused(request: HttpRequest) -> str | None:
+    """Why an upload of this request was dropped for its size, if it was."""
+    return request.META.get(_REFUSED)
 
 
 def upload_dir() -> Path:

@@ -143,6 +143,11 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # The largest file the admin's import accepts; bigger files: manage.py import_vectors.
 VECTOR_IMPORT_MAX_BYTES = int(os.environ.get("VECTOR_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
+FILE_UPLOAD_HANDLERS = [
+    "catalog.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Uploads kept between the import preview and its confirmation (default: a temp folder).
 VECTOR_IMPORT_DIR = os.environ.get("VECTOR_IMPORT_DIR", "")
 

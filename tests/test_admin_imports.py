@@ -244,3 +244,30 @@ def test_export_of_chosen_columns(admin_client) -> None:
         EXPORT_URL, {"format": CSV_FORMAT, "resource": "0", "itemresource_embedding": "on"}
     )
     assert b"".join(response.streaming_content).decode().splitlines() == ["embedding", '"[1,2,3]"']
+
+
+@override_settings(VECTOR_IMPORT_MAX_BYTES=100_000)
+def test_a_big_upload_is_dropped_while_it_arrives(admin_client) -> None:
+    content = b"label,embedding\n" + b'x,"[1,2,3]"\n' * 1_000_000  # 12 MB
+    response = upload(admin_client, content)
+    assert response.status_code == 400
+    assert "larger than the import limit" in response.content.decode()
+    assert Item.objects.count() == 0
+
+
+def test_the_size_limit_handler_stops_at_the_first_chunk_past_the_limit() -> None:
+    from django.core.files.uploadhandler import SkipFile
+    from django.test import RequestFactory
+
+    from catalog.uploads import SizeLimitUploadHandler, upload_refused
+
+    request = RequestFactory().post("/")
+    handler = SizeLimitUploadHandler(request)
+    handler.new_file("import_file", "v.csv", "text/csv", None)
+    chunk = b"x" * 65_536
+    with override_settings(VECTOR_IMPORT_MAX_BYTES=150_000):
+        assert handler.receive_data_chunk(chunk, 0) == chunk
+        assert handler.receive_data_chunk(chunk, 65_536) == chunk
+        with pytest.raises(SkipFile):
+            handler.receive_data_chunk(chunk, 131_072)
+    assert "larger than the import limit" in upload_refused(request)
