@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, connections
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from psycopg_pool import PoolTimeout
 
 from project.db_errors import is_connection_lost
 
 logger = logging.getLogger(__name__)
-UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class DatabaseUnavailableMiddleware:
@@ -27,13 +25,12 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            return self.get_response(request)
-        except UNAVAILABLE as error:
-            return self._unavailable(error)
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, UNAVAILABLE) and is_connection_lost(exception):
+        # Any error whose cause is a lost connection: Django's, psycopg's, the pool's,
+        # or one that wraps them (an import cut short, say).
+        if is_connection_lost(exception):
             return self._unavailable(exception)
         return None
 

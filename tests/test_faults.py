@@ -124,3 +124,20 @@ def test_an_import_whose_connection_dies_mid_copy_writes_nothing() -> None:
     connection.close()
     with psycopg.connect(**params) as other:
         assert other.execute("SELECT label FROM catalog_item").fetchall() == [("before",)]
+
+
+def test_an_error_caused_by_a_lost_connection_is_a_503_any_other_is_not() -> None:
+    from django.test import RequestFactory
+
+    from catalog.services import ImportReport
+    from project.middleware import DatabaseUnavailableMiddleware
+
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    request = RequestFactory().get("/")
+    lost = psycopg.OperationalError("server closed the connection unexpectedly")
+    wrapped = ImportInterrupted(ImportReport(), lost)
+    wrapped.__cause__ = lost
+    response = middleware.process_exception(request, wrapped)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert middleware.process_exception(request, ValueError("not a database problem")) is None
