@@ -38,7 +38,6 @@ L1 = Metric("l1", "L1 distance", "<+>", L1Distance, "vector_l1_ops", "l1_distanc
 
 METRICS: dict[str, Metric] = {metric.name: metric for metric in (COSINE, L2, INNER_PRODUCT, L1)}
 DEFAULT_METRIC = COSINE
-OPERATORS: dict[str, Metric] = {metric.operator: metric for metric in METRICS.values()}
 
 
 # Every pgvector distance operator, with what it computes and the opclass suffix an
@@ -68,8 +67,3 @@ def operator_for_opclass(opclass: str) -> str | None:
         if opclass.endswith(suffix):
             return operator
     return None
-
-
-def get_metric(name: str) -> Metric:
-    """The metric called ``name`` (``cosine``, ``l2``, ``ip``, ``l1``); KeyError otherwise."""
-    return METRICS[name]

@@ -25,7 +25,6 @@ MAX_K = 1000
 DEFAULT_EF_SEARCH = 40
 # The most hnsw.ef_search accepts.
 MAX_EF_SEARCH = 1000
-DISTANCE_COLUMNS = tuple(metric.column for metric in METRICS.values())
 # The settings a vector search may depend on, read back after they are set.
 _INDEX_SCAN = re.compile(r"Index Scan using (\S+)")
 REPORTED_SETTINGS = (

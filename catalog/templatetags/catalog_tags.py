@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -14,12 +12,6 @@ from catalog.selectors import SearchOutcome
 from catalog.vectors import format_vector_short
 
 register = template.Library()
-
-
-@register.filter
-def vector_short(values: Sequence[float]) -> str:
-    """A vector for a table cell."""
-    return format_vector_short(values)
 
 
 @register.simple_tag
