@@ -15,10 +15,9 @@ from debug_toolbar.panels import Panel
 from django.http import HttpRequest, HttpResponse
 
 from catalog.metrics import OPERATOR_NAMES, operator_for_opclass
-from catalog.selectors import VectorIndex, explain_analyze, vector_indexes
+from catalog.selectors import VectorIndex, explain_analyze, scanned_index, vector_indexes
 from catalog.vector_sql import VectorStatement, abbreviate_vectors, inspect, settings_before
 
-_INDEX_SCAN = re.compile(r"Index (?:Only )?Scan using (\S+)")
 _TOP_ROWS = re.compile(r"actual time=[\d.]+\.\.[\d.]+ rows=([\d.]+)")
 _SEQ_SCAN = re.compile(r"Seq Scan on")
 
@@ -41,19 +40,27 @@ class VectorSearchPanel(Panel):
         recorded = self.toolbar.stats.get("SQLPanel", {}).get("queries", [])
         statements = [(query["sql"], query.get("trans_id")) for query in recorded]
         queries = []
+        indexes: dict[tuple[str, str], list[VectorIndex]] = {}  # per alias and table
         for position, query in enumerate(recorded):
             statement = inspect(query["sql"])
             if statement is None:
                 continue
+            alias = query.get("alias", "default")
+            if statement.table and (alias, statement.table) not in indexes:
+                indexes[alias, statement.table] = vector_indexes(statement.table, using=alias)
             set_here = settings_before(statements, position)
-            queries.append(self._describe(query, statement, set_here))
+            found = indexes.get((alias, statement.table or ""), [])
+            queries.append(self._describe(query, statement, set_here, found))
         self.record_stats({"queries": queries, "time": sum(query["duration"] for query in queries)})
 
     def _describe(
-        self, query: dict[str, Any], statement: VectorStatement, set_here: dict[str, str]
+        self,
+        query: dict[str, Any],
+        statement: VectorStatement,
+        set_here: dict[str, str],
+        indexes: list[VectorIndex],
     ) -> dict[str, Any]:
         alias = query.get("alias", "default")
-        indexes = vector_indexes(statement.table, using=alias) if statement.table else []
         described: dict[str, Any] = {
             "sql": abbreviate_vectors(query["sql"]),
             "duration": query["duration"],
@@ -80,14 +87,14 @@ class VectorSearchPanel(Panel):
             return described
         plan, in_force = explain_analyze(query["sql"], settings=set_here, using=alias)
         rows = _top_rows(plan)
-        used = _INDEX_SCAN.search(plan)
+        used = scanned_index(plan)
         described.update(
             plan=plan,
             settings=in_force,
             rows=rows,
             short=statement.limit is not None and rows is not None and rows < statement.limit,
-            uses_index=used.group(1) if used else None,
-            verdict=_verdict(statement, plan, used.group(1) if used else None, indexes, set_here),
+            uses_index=used,
+            verdict=_verdict(statement, plan, used, indexes, set_here),
         )
         return described
 

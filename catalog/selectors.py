@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.db.models import QuerySet
 
 from catalog.metrics import METRICS, Metric
 from catalog.models import Item
-from catalog.vector_sql import VECTOR_SETTINGS
+from catalog.vector_sql import VECTOR_SETTINGS, is_select
 
 MAX_K = 1000
 # pgvector's default hnsw.ef_search; it is also the most rows one plain HNSW scan returns.
@@ -26,7 +27,7 @@ DEFAULT_EF_SEARCH = 40
 # The most hnsw.ef_search accepts.
 MAX_EF_SEARCH = 1000
 # The settings a vector search may depend on, read back after they are set.
-_INDEX_SCAN = re.compile(r"Index Scan using (\S+)")
+_INDEX_SCAN = re.compile(r"Index (?:Only )?Scan using (\S+)")
 REPORTED_SETTINGS = (
     "hnsw.ef_search",
     "hnsw.iterative_scan",
@@ -80,8 +81,7 @@ class SearchOutcome:
     @property
     def scan_index(self) -> str | None:
         """The index the query plan scanned, if any: what PostgreSQL actually did."""
-        match = _INDEX_SCAN.search(self.plan)
-        return match.group(1) if match else None
+        return scanned_index(self.plan)
 
     @property
     def used_index(self) -> bool:
@@ -228,16 +228,9 @@ def _run(
     force when it ran (read back from the server).
     """
     recorder = _SqlRecorder()
-    # One round trip sets the settings and reads back all that matter, as they now stand.
-    calls = [("set_config(%s, %s, true)", [name, value]) for name, value in settings.items()]
-    calls += [("current_setting(%s)", [name]) for name in REPORTED_SETTINGS]
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT " + ", ".join(call for call, _ in calls),
-                [param for _, params in calls for param in params],
-            )
-            values = cursor.fetchone()[len(settings) :]
+            in_force = _set_local_and_read(cursor, settings, REPORTED_SETTINGS)
         with connection.execute_wrapper(recorder):
             # A fresh clone each time: a queryset caches its rows once evaluated.
             rows = list(queryset.all())
@@ -247,7 +240,29 @@ def _run(
             plan = "\n".join(line for (line,) in cursor.fetchall())
         # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
         transaction.set_rollback(True)
-    return rows, recorder.sql, plan, dict(zip(REPORTED_SETTINGS, values, strict=True))
+    return rows, recorder.sql, plan, in_force
+
+
+def scanned_index(plan: str) -> str | None:
+    """The index a query plan scans, if any: what PostgreSQL actually did."""
+    match = _INDEX_SCAN.search(plan)
+    return match.group(1) if match else None
+
+
+def _set_local_and_read(
+    cursor: Any, settings: dict[str, str], names: Iterable[str]
+) -> dict[str, str]:
+    """``SET LOCAL`` each of ``settings`` and read back ``names`` as they then stand, in
+    one round trip. A setting the server does not know reads as ``""``."""
+    names = list(names)
+    calls = [("set_config(%s, %s, true)", [name, value]) for name, value in settings.items()]
+    calls += [("current_setting(%s, true)", [name]) for name in names]
+    cursor.execute(
+        "SELECT " + ", ".join(call for call, _ in calls),
+        [param for _, params in calls for param in params],
+    )
+    values = cursor.fetchone()[len(settings) :]
+    return {name: value or "" for name, value in zip(names, values, strict=True)}
 
 
 class _SqlRecorder:
@@ -315,24 +330,17 @@ def explain_analyze(
     do survives it, and the settings end with it. Returns the plan and the vector
     settings in force while it ran (read back from the server).
     """
-    if not sql.lstrip().upper().startswith("SELECT"):
+    if not is_select(sql):
         raise ValueError("Only SELECT statements are explained with ANALYZE.")
-    names = list(VECTOR_SETTINGS)
     db = connections[using]
     with transaction.atomic(using=using):
         with db.cursor() as cursor:
             if not db.savepoint_ids:
                 # A transaction of its own (not a savepoint): make it read-only too.
                 cursor.execute("SET TRANSACTION READ ONLY")
-            calls = [("set_config(%s, %s, true)", [k, v]) for k, v in settings.items()]
-            calls += [("current_setting(%s, true)", [name]) for name in names]
-            cursor.execute(
-                "SELECT " + ", ".join(call for call, _ in calls),
-                [param for _, params in calls for param in params],
-            )
-            values = cursor.fetchone()[len(settings) :]
+            in_force = _set_local_and_read(cursor, settings, VECTOR_SETTINGS)
             # The statement's text as it was sent, parameters inlined: no placeholders.
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
             plan = "\n".join(line for (line,) in cursor.fetchall())
         transaction.set_rollback(True, using=using)
-    return plan, {name: value or "" for name, value in zip(names, values, strict=True)}
+    return plan, in_force
