@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 from django.db import InterfaceError
-from psycopg_pool import PoolTimeout
+from psycopg_pool import PoolClosed, PoolTimeout
 
 # SQLSTATEs of a connection that is gone: class 08 (connection exception), and the
 # server shutting down or terminating this backend.
@@ -13,10 +13,12 @@ _GONE = {"57P01", "57P02", "57P03"}
 
 def is_connection_lost(error: BaseException) -> bool:
     """Whether ``error`` (Django's or psycopg's) means the server cannot be reached or
-    dropped the connection, rather than a query failing (a constraint, a timeout)."""
+    dropped the connection, rather than a query failing (a constraint, a timeout). A
+    pool that had no connection to give in time, or was closed under a request after a
+    lost connection, counts too."""
     cause: BaseException | None = error
     while cause is not None:
-        if isinstance(cause, PoolTimeout | psycopg.InterfaceError | InterfaceError):
+        if isinstance(cause, PoolTimeout | PoolClosed | psycopg.InterfaceError | InterfaceError):
             return True
         if isinstance(cause, psycopg.OperationalError):
             state = cause.sqlstate
