@@ -92,7 +92,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it wraps everything below that may touch the database (sessions, the
+    # debug toolbar, views) and turns "the database is gone" into a 503 page.
+    "project.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files without DEBUG, from STATIC_ROOT (filled by collectstatic; `serve`
+    # runs it), compressed and with cache headers.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,8 +106,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-
-MIDDLEWARE.append("project.middleware.DatabaseUnavailableMiddleware")
 
 DEBUG_TOOLBAR = DEBUG and not TESTING
 if DEBUG_TOOLBAR:
@@ -211,5 +215,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Gzip and Brotli copies made at collectstatic time. Not the manifest storage: a page
+    # would fail (a 500) for a missing manifest entry wherever collectstatic was not run.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
