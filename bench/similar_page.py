@@ -35,8 +35,10 @@ def main() -> None:
     from catalog.metrics import COSINE
     from catalog.models import Item
     from catalog.selectors import distance_queryset, search_settings, similar_to
+    from catalog.vector_fields import VectorColumn
 
     ensure_rows(args.rows)
+    column = VectorColumn.of(Item, "embedding")
     User.objects.filter(username="bench").delete()
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.create_superuser("bench", "", "bench"))
@@ -70,7 +72,8 @@ def main() -> None:
         return lambda: run(next(iterator))
 
     def selector(pk: int) -> int:
-        return len(similar_to(item=Item.objects.get(pk=pk), k=args.k, metric=COSINE).neighbors)
+        obj = Item.objects.get(pk=pk)
+        return len(similar_to(obj=obj, column=column, k=args.k, metric=COSINE).neighbors)
 
     def page(pk: int) -> int:
         response = client.get(f"/admin/catalog/item/{pk}/similar/", {"k": args.k})
@@ -86,7 +89,9 @@ def main() -> None:
     }
 
     target = Item.objects.get(pk=pks[0])
-    queryset = distance_queryset(vector=list(target.embedding), metric=COSINE, exclude_id=target.pk)
+    queryset = distance_queryset(
+        column=column, vector=list(target.embedding), metric=COSINE, exclude_id=target.pk
+    )
     with connection.cursor() as cursor:
         for name, value in settings.items():
             cursor.execute("SELECT set_config(%s, %s, false)", [name, value])

@@ -1,28 +1,32 @@
-"""The query forms of the search and similar pages (GET parameters)."""
+"""The query forms of the search and similar pages (GET parameters), for any model's
+vector fields."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 
-from catalog.metrics import COSINE, DEFAULT_METRIC, METRICS, Metric
-from catalog.models import Item
+from catalog.metrics import Metric
 from catalog.selectors import MAX_K
-from catalog.vectors import VectorError, norm, parse_vector
+from catalog.vector_fields import VectorColumn
+from catalog.vectors import VectorError
 
 DEFAULT_K = 10
-METRIC_CHOICES = [(metric.name, metric.label) for metric in METRICS.values()]
 
-
-def embedding_dimensions() -> int:
-    """How many numbers an Item's embedding has (from the model field)."""
-    return Item._meta.get_field("embedding").dimensions
+ZERO_VECTOR_MESSAGE = (
+    "The cosine distance to a zero vector is undefined: use a vector with a non-zero "
+    "number, or pick another metric."
+)
 
 
 class NeighborsForm(forms.Form):
-    """How many neighbours, by which metric, exact or through the index."""
+    """Which vector field (when the model has several), how many neighbours, by which
+    metric, exact or through the index. ``cleaned_data`` holds the ``column`` and the
+    ``metric`` objects."""
 
+    field = forms.ChoiceField(label="Field", required=False)
     k = forms.IntegerField(
         label="k",
         min_value=1,
@@ -32,7 +36,7 @@ class NeighborsForm(forms.Form):
         help_text=f"How many rows, 1 to {MAX_K}.",
         widget=forms.NumberInput(attrs={"size": 5}),
     )
-    metric = forms.ChoiceField(choices=METRIC_CHOICES, initial=DEFAULT_METRIC.name, required=False)
+    metric = forms.ChoiceField(required=False)
     exact = forms.BooleanField(
         label="exact (no index)", required=False, help_text="Read every row and sort."
     )
@@ -40,54 +44,78 @@ class NeighborsForm(forms.Form):
         label="measure recall", required=False, help_text="Compare with the exact answer."
     )
 
-    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        columns: Sequence[VectorColumn],
+        default_k: int = DEFAULT_K,
+        default_metric: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.columns = {column.name: column for column in columns}
+        first = columns[0]
+        metrics: dict[str, Metric] = {}
+        for column in columns:
+            metrics |= {metric.name: metric for metric in column.metrics}
+        initial = {
+            "field": first.name,
+            "k": default_k,
+            "metric": default_metric or first.default_metric.name,
+        }
         if data is not None:
             # Missing options take their defaults, and the page shows them.
             data = data.copy()
-            for name in ("k", "metric"):
+            for name, value in initial.items():
                 if not data.get(name):
-                    data[name] = self.base_fields[name].initial
-        super().__init__(data, **kwargs)
+                    data[name] = value
+        super().__init__(data, initial=initial, **kwargs)
+        self.fields["field"].choices = [(c.name, c.label) for c in columns]
+        self.fields["metric"].choices = [(m.name, m.label) for m in metrics.values()]
+        if len(columns) == 1:
+            self.fields["field"].widget = forms.HiddenInput()
+        self.default_k = default_k
 
     def clean_k(self) -> int:
         k = self.cleaned_data.get("k")
-        return DEFAULT_K if k is None else k
+        return self.default_k if k is None else k
 
-    def clean_metric(self) -> Metric:
-        return METRICS[self.cleaned_data.get("metric") or DEFAULT_METRIC.name]
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        column = self.columns.get(cleaned.get("field") or "")
+        if column is None:
+            return cleaned
+        cleaned["column"] = column
+        if "metric" in cleaned:
+            try:
+                cleaned["metric"] = column.metric(cleaned["metric"])
+            except ValueError as error:
+                self.add_error("metric", forms.ValidationError(str(error), code="metric"))
+        return cleaned
 
 
 class VectorSearchForm(NeighborsForm):
     """A query vector plus the neighbour options."""
 
-    field_order = ["vector", "k", "metric", "exact", "recall"]
+    field_order = ["vector", "field", "k", "metric", "exact", "recall"]
 
     vector = forms.CharField(
         label="Query vector",
-        max_length=100_000,
+        max_length=500_000,
         widget=forms.TextInput(attrs={"placeholder": "[3, 1, 2]", "size": 40}),
     )
 
-    def clean_vector(self) -> list[float]:
-        try:
-            return parse_vector(self.cleaned_data["vector"], dimensions=embedding_dimensions())
-        except VectorError as error:
-            raise forms.ValidationError(str(error), code="invalid_vector") from error
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        vector, metric = cleaned.get("vector"), cleaned.get("metric")
-        if vector is not None and metric is not None and cosine_undefined(vector, metric):
+        column, text = cleaned.get("column"), cleaned.get("vector")
+        if column is None or text is None:
+            return cleaned
+        try:
+            cleaned["vector"] = column.parse(text)
+        except VectorError as error:
+            self.add_error("vector", forms.ValidationError(str(error), code="invalid_vector"))
+            return cleaned
+        metric = cleaned.get("metric")
+        if isinstance(metric, Metric) and column.undefined_for(cleaned["vector"], metric):
             self.add_error("vector", forms.ValidationError(ZERO_VECTOR_MESSAGE, code="zero_vector"))
         return cleaned
-
-
-ZERO_VECTOR_MESSAGE = (
-    "The cosine distance to a zero vector is undefined: use a vector with a non-zero "
-    "number, or pick another metric."
-)
-
-
-def cosine_undefined(vector: list[float], metric: Metric) -> bool:
-    """Cosine distance to the zero vector is NaN in pgvector: refuse such a query."""
-    return metric is COSINE and norm(vector) == 0

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pgvector.django import CosineDistance, L1Distance, L2Distance, MaxInnerProduct
+from pgvector.django import (
+    CosineDistance,
+    HammingDistance,
+    JaccardDistance,
+    L1Distance,
+    L2Distance,
+    MaxInnerProduct,
+)
 from pgvector.django.functions import DistanceBase
 
 
 @dataclass(frozen=True)
 class Metric:
-    """One way to compare vectors, as pgvector spells it."""
+    """One way to compare vectors, as pgvector spells it. The same metric serves every
+    type that has it: the index opclass is the type's name before ``opclass_suffix``
+    (``vector_cosine_ops``, ``halfvec_cosine_ops``, ``sparsevec_cosine_ops``)."""
 
     name: str
     label: str
     operator: str
     function: type[DistanceBase]
-    opclass: str
+    opclass_suffix: str
     column: str
     # pgvector's <#> is the *negative* inner product, so that ascending order puts the
     # largest inner product first, as an index scan needs. We show the true value.
@@ -26,17 +35,30 @@ class Metric:
         """The value as a user expects it (the true inner product for ``ip``)."""
         return -raw if self.negated else raw
 
+    def opclass(self, type_name: str) -> str:
+        """The opclass an index on a ``type_name`` column needs to serve this metric."""
+        return f"{type_name}{self.opclass_suffix}"
+
 
 COSINE = Metric(
-    "cosine", "cosine distance", "<=>", CosineDistance, "vector_cosine_ops", "cosine_distance"
+    "cosine", "cosine distance", "<=>", CosineDistance, "_cosine_ops", "cosine_distance"
 )
-L2 = Metric("l2", "L2 distance", "<->", L2Distance, "vector_l2_ops", "l2_distance")
+L2 = Metric("l2", "L2 distance", "<->", L2Distance, "_l2_ops", "l2_distance")
 INNER_PRODUCT = Metric(
-    "ip", "inner product", "<#>", MaxInnerProduct, "vector_ip_ops", "inner_product", negated=True
+    "ip", "inner product", "<#>", MaxInnerProduct, "_ip_ops", "inner_product", negated=True
 )
-L1 = Metric("l1", "L1 distance", "<+>", L1Distance, "vector_l1_ops", "l1_distance")
+L1 = Metric("l1", "L1 distance", "<+>", L1Distance, "_l1_ops", "l1_distance")
+HAMMING = Metric(
+    "hamming", "Hamming distance", "<~>", HammingDistance, "_hamming_ops", "hamming_distance"
+)
+JACCARD = Metric(
+    "jaccard", "Jaccard distance", "<%>", JaccardDistance, "_jaccard_ops", "jaccard_distance"
+)
 
-METRICS: dict[str, Metric] = {metric.name: metric for metric in (COSINE, L2, INNER_PRODUCT, L1)}
+# The metrics of vector, halfvec and sparsevec columns, and of bit columns.
+DENSE_METRICS: tuple[Metric, ...] = (COSINE, L2, INNER_PRODUCT, L1)
+BIT_METRICS: tuple[Metric, ...] = (HAMMING, JACCARD)
+METRICS: dict[str, Metric] = {metric.name: metric for metric in DENSE_METRICS}
 DEFAULT_METRIC = COSINE
 
 
@@ -51,12 +73,7 @@ OPERATOR_NAMES: dict[str, str] = {
     "<%>": "Jaccard distance",
 }
 OPCLASS_SUFFIXES: dict[str, str] = {
-    "<->": "_l2_ops",
-    "<#>": "_ip_ops",
-    "<=>": "_cosine_ops",
-    "<+>": "_l1_ops",
-    "<~>": "_hamming_ops",
-    "<%>": "_jaccard_ops",
+    metric.operator: metric.opclass_suffix for metric in (*DENSE_METRICS, *BIT_METRICS)
 }
 
 

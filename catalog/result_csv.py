@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from catalog.metrics import METRICS
+from catalog.metrics import Metric
 from catalog.selectors import Neighbor
 from catalog.vectors import to_text
 
-HEADER = ["rank", "id", "label", "embedding", *(metric.column for metric in METRICS.values())]
 
-
-def neighbors_csv(neighbors: Iterable[Neighbor]) -> str:
-    """One header line, then one line per result; floats written exactly (repr)."""
+def neighbors_csv(neighbors: Iterable[Neighbor], metrics: Sequence[Metric]) -> str:
+    """One header line (``rank,id,label,embedding`` and one column per metric), then
+    one line per result; floats written exactly (repr)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(["rank", "id", "label", "embedding", *(metric.column for metric in metrics)])
     for neighbor in neighbors:
         writer.writerow(
             [
@@ -25,7 +24,7 @@ def neighbors_csv(neighbors: Iterable[Neighbor]) -> str:
                 neighbor.id,
                 neighbor.label,
                 to_text(neighbor.embedding),
-                *(repr(neighbor.distances[metric.name]) for metric in METRICS.values()),
+                *(repr(neighbor.distances[metric.name]) for metric in metrics),
             ]
         )
     return out.getvalue()

@@ -1,4 +1,5 @@
-"""Read queries: nearest neighbours by any metric, exact or through the HNSW index.
+"""Read queries: nearest neighbours by any metric, exact or through an index, for any
+model's vector field (described by a ``VectorColumn``).
 
 Every vector search runs in its own transaction, which is rolled back afterwards: the
 ``SET LOCAL`` settings that shape it (``hnsw.ef_search``, ``hnsw.iterative_scan``, and
@@ -14,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, connections, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import QuerySet
 
-from catalog.metrics import METRICS, Metric
-from catalog.models import Item
+from catalog.metrics import Metric
+from catalog.vector_fields import VectorColumn
 from catalog.vector_sql import VECTOR_SETTINGS, is_select
 
 MAX_K = 1000
@@ -28,6 +29,8 @@ DEFAULT_EF_SEARCH = 40
 MAX_EF_SEARCH = 1000
 # The settings a vector search may depend on, read back after they are set.
 _INDEX_SCAN = re.compile(r"Index (?:Only )?Scan using (\S+)")
+# Django's internal types of pgvector's fields (their class names).
+_VECTOR_FIELD_TYPES = {"VectorField", "HalfVectorField", "SparseVectorField", "BitField"}
 REPORTED_SETTINGS = (
     "hnsw.ef_search",
     "hnsw.iterative_scan",
@@ -44,14 +47,17 @@ class VectorIndex:
     method: str
     opclass: str
     definition: str
+    # The indexed column, or expression, as PostgreSQL writes it in the definition.
+    key: str = ""
 
 
 @dataclass(frozen=True)
 class Neighbor:
-    """One result row: the item and its distance by every metric."""
+    """One result row: the row's id, its name (``str()``), its vector and its distance
+    by every metric of the column's type."""
 
     rank: int
-    id: int
+    id: Any
     label: str
     embedding: list[float]
     distances: dict[str, float]
@@ -65,6 +71,7 @@ class SearchOutcome:
     """The rows a search returned and everything needed to judge them."""
 
     neighbors: list[Neighbor]
+    column: VectorColumn
     metric: Metric
     k: int
     exact: bool
@@ -87,14 +94,24 @@ class SearchOutcome:
     def used_index(self) -> bool:
         return self.scan_index is not None
 
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        """Every metric of the column's type: a column each on the results page."""
+        return self.column.metrics
 
-def vector_indexes(table: str | None = None, *, using: str = "default") -> list[VectorIndex]:
-    """The vector indexes (HNSW, IVFFlat) on ``table`` (default: Item's), read from
-    PostgreSQL's catalog."""
+    @property
+    def opclass(self) -> str:
+        """The opclass an index would need to serve this search."""
+        return self.column.type.opclass(self.metric)
+
+
+def vector_indexes(table: str, *, using: str = "default") -> list[VectorIndex]:
+    """The vector indexes (HNSW, IVFFlat) on ``table``, read from PostgreSQL's catalog."""
     with connections[using].cursor() as cursor:
         cursor.execute(
             """
-            SELECT idx.relname, am.amname, opc.opcname, pg_get_indexdef(idx.oid)
+            SELECT idx.relname, am.amname, opc.opcname, pg_get_indexdef(idx.oid),
+                   pg_get_indexdef(idx.oid, 1, true)
             FROM pg_index i
             JOIN pg_class idx ON idx.oid = i.indexrelid
             JOIN pg_am am ON am.oid = idx.relam
@@ -102,28 +119,47 @@ def vector_indexes(table: str | None = None, *, using: str = "default") -> list[
             WHERE i.indrelid = to_regclass(%s) AND am.amname IN ('hnsw', 'ivfflat')
             ORDER BY idx.relname
             """,
-            [table or Item._meta.db_table],
+            [table],
         )
         return [VectorIndex(*row) for row in cursor.fetchall()]
 
 
-def index_for(metric: Metric, indexes: list[VectorIndex] | None = None) -> VectorIndex | None:
-    """The index that can serve ``ORDER BY embedding <op> query LIMIT k`` for ``metric``."""
-    for index in vector_indexes() if indexes is None else indexes:
-        if index.opclass == metric.opclass:
+def column_indexes(column: VectorColumn, *, using: str = "default") -> list[VectorIndex]:
+    """The vector indexes on ``column`` itself."""
+    quoted = connections[using].ops.quote_name(column.column)
+    return [
+        index
+        for index in vector_indexes(column.table, using=using)
+        if index.key in (column.column, quoted)
+    ]
+
+
+def index_for(
+    column: VectorColumn, metric: Metric, indexes: list[VectorIndex] | None = None
+) -> VectorIndex | None:
+    """The index that can serve ``ORDER BY column <op> query LIMIT k`` for ``metric``."""
+    wanted = column.type.opclass(metric)
+    for index in column_indexes(column) if indexes is None else indexes:
+        if index.opclass == wanted:
             return index
     return None
 
 
 def distance_queryset(
-    *, vector: list[float], metric: Metric, exclude_id: int | None = None
-) -> QuerySet[Item]:
-    """Items with every distance to ``vector`` annotated, nearest first by ``metric``.
+    *, column: VectorColumn, vector: list[float], metric: Metric, exclude_id: Any = None
+) -> QuerySet[Any]:
+    """Rows with every distance to ``vector`` annotated, nearest first by ``metric``.
 
     Ordered by the metric's own operator, ascending: the only shape an index can serve.
+    The model's other vector fields are left unread: they can be large.
     """
-    annotations = {m.column: m.function("embedding", vector) for m in METRICS.values()}
-    queryset = Item.objects.annotate(**annotations).only("id", "label", "embedding")
+    annotations = {m.column: m.function(column.name, vector) for m in column.metrics}
+    others = [
+        field.name
+        for field in column.model._meta.concrete_fields
+        if field.name != column.name and field.get_internal_type() in _VECTOR_FIELD_TYPES
+    ]
+    queryset = column.model._default_manager.annotate(**annotations).defer(*others)
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset.order_by(metric.column)
@@ -131,14 +167,16 @@ def distance_queryset(
 
 def nearest(
     *,
+    column: VectorColumn,
     vector: list[float],
     k: int,
     metric: Metric,
     exact: bool = False,
-    exclude_id: int | None = None,
+    exclude_id: Any = None,
     with_recall: bool = False,
 ) -> SearchOutcome:
-    """The ``k`` items nearest to ``vector`` by ``metric``, with all their distances.
+    """The ``k`` rows whose ``column`` is nearest to ``vector`` by ``metric``, with all
+    their distances.
 
     With ``exact`` the index is switched off for this query (a sequential scan and a
     sort: the true answer). Otherwise an index that matches the metric serves it, with
@@ -150,14 +188,17 @@ def nearest(
     """
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
-    indexes = vector_indexes()
-    index = index_for(metric, indexes)
-    queryset = distance_queryset(vector=vector, metric=metric, exclude_id=exclude_id)[:k]
+    indexes = column_indexes(column)
+    index = index_for(column, metric, indexes)
+    queryset = distance_queryset(
+        column=column, vector=vector, metric=metric, exclude_id=exclude_id
+    )[:k]
     started = time.perf_counter()
     settings = search_settings(k=k, exact=exact, indexed=index is not None)
     rows, sql, plan, in_force = _run(queryset, settings)
     outcome = SearchOutcome(
-        neighbors=_neighbors(rows),
+        neighbors=_neighbors(rows, column),
+        column=column,
         metric=metric,
         k=k,
         exact=exact,
@@ -169,7 +210,7 @@ def nearest(
         seconds=0.0,
     )
     if outcome.used_index and len(rows) < k:
-        available = _count_up_to(exclude_id=exclude_id, limit=k)
+        available = _count_up_to(column, exclude_id=exclude_id, limit=k)
         if available > len(rows):
             outcome.notes.append(
                 f"The index scan returned {len(rows)} of the {available} rows asked for; "
@@ -177,7 +218,7 @@ def nearest(
             )
             exact_settings = search_settings(k=k, exact=True)
             rows, outcome.sql, outcome.plan, outcome.settings = _run(queryset, exact_settings)
-            outcome.neighbors = _neighbors(rows)
+            outcome.neighbors = _neighbors(rows, column)
             outcome.fell_back_to_exact = True
     outcome.seconds = time.perf_counter() - started
     if with_recall:
@@ -186,15 +227,22 @@ def nearest(
 
 
 def similar_to(
-    *, item: Item, k: int, metric: Metric, exact: bool = False, with_recall: bool = False
+    *,
+    obj: models.Model,
+    column: VectorColumn,
+    k: int,
+    metric: Metric,
+    exact: bool = False,
+    with_recall: bool = False,
 ) -> SearchOutcome:
-    """The ``k`` items nearest to ``item``'s embedding, without ``item`` itself."""
+    """The ``k`` rows nearest to ``obj``'s own vector in ``column``, without ``obj``."""
     return nearest(
-        vector=list(item.embedding),
+        column=column,
+        vector=column.values(obj),
         k=k,
         metric=metric,
         exact=exact,
-        exclude_id=item.pk,
+        exclude_id=obj.pk,
         with_recall=with_recall,
     )
 
@@ -219,8 +267,8 @@ def search_settings(*, k: int, exact: bool, indexed: bool = True) -> dict[str, s
 
 
 def _run(
-    queryset: QuerySet[Item], settings: dict[str, str]
-) -> tuple[list[Item], str, str, dict[str, str]]:
+    queryset: QuerySet[Any], settings: dict[str, str]
+) -> tuple[list[Any], str, str, dict[str, str]]:
     """Evaluate ``queryset`` with ``settings`` in a transaction that is rolled back after.
 
     Returns the rows, the SQL exactly as PostgreSQL received it, its plan (``EXPLAIN``
@@ -280,30 +328,29 @@ class _SqlRecorder:
         return result
 
 
-def _neighbors(rows: list[Any]) -> list[Neighbor]:
+def _neighbors(rows: list[Any], column: VectorColumn) -> list[Neighbor]:
     return [
         Neighbor(
             rank=rank,
             id=row.pk,
-            label=row.label,
-            embedding=list(row.embedding),
+            label=str(row),
+            embedding=column.values(row),
             distances={
-                metric.name: metric.shown(getattr(row, metric.column))
-                for metric in METRICS.values()
+                metric.name: metric.shown(getattr(row, metric.column)) for metric in column.metrics
             },
         )
         for rank, row in enumerate(rows, start=1)
     ]
 
 
-def _count_up_to(*, exclude_id: int | None, limit: int) -> int:
-    queryset = Item.objects.all()
+def _count_up_to(column: VectorColumn, *, exclude_id: Any, limit: int) -> int:
+    queryset = column.model._default_manager.all()
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset[:limit].count()
 
 
-def _recall(outcome: SearchOutcome, queryset: QuerySet[Item]) -> float:
+def _recall(outcome: SearchOutcome, queryset: QuerySet[Any]) -> float:
     """Recall@k against the exact answer. Rows tied with the exact k-th distance count
     as found: either of two equally near rows is a right answer."""
     exact_rows, _, _, _ = _run(queryset, search_settings(k=outcome.k, exact=True))

@@ -7,6 +7,10 @@ import random
 
 from catalog.metrics import Metric
 from catalog.models import Item
+from catalog.vector_fields import VectorColumn
+
+# The seed's Item.embedding, as the selectors and forms take it.
+ITEM_EMBEDDING = VectorColumn.of(Item, "embedding")
 
 
 def random_vectors(count: int, *, seed: int = 0, dimensions: int = 3) -> list[list[float]]:

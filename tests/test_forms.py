@@ -1,12 +1,13 @@
 import pytest
 from django.http import QueryDict
 
-from catalog.forms import DEFAULT_K, NeighborsForm, VectorSearchForm, cosine_undefined
+from catalog.forms import DEFAULT_K, NeighborsForm, VectorSearchForm
 from catalog.metrics import COSINE, L2
+from tests.factories import ITEM_EMBEDDING
 
 
 def search_form(query: str) -> VectorSearchForm:
-    return VectorSearchForm(QueryDict(query))
+    return VectorSearchForm(QueryDict(query), columns=[ITEM_EMBEDDING])
 
 
 def test_a_good_query_is_cleaned_into_values() -> None:
@@ -14,6 +15,8 @@ def test_a_good_query_is_cleaned_into_values() -> None:
     assert form.is_valid(), form.errors
     assert form.cleaned_data == {
         "vector": [3.0, 1.0, 2.0],
+        "field": "embedding",
+        "column": ITEM_EMBEDDING,
         "k": 5,
         "metric": L2,
         "exact": True,
@@ -58,12 +61,12 @@ def test_a_zero_vector_is_fine_for_other_metrics() -> None:
 
 
 def test_cosine_undefined_only_for_zero_vectors_with_cosine() -> None:
-    assert cosine_undefined([0.0, 0.0, 0.0], COSINE)
-    assert not cosine_undefined([0.0, 0.0, 0.0], L2)
-    assert not cosine_undefined([0.0, 1e-30, 0.0], COSINE)
+    assert ITEM_EMBEDDING.undefined_for([0.0, 0.0, 0.0], COSINE)
+    assert not ITEM_EMBEDDING.undefined_for([0.0, 0.0, 0.0], L2)
+    assert not ITEM_EMBEDDING.undefined_for([0.0, 1e-30, 0.0], COSINE)
 
 
 def test_neighbors_form_needs_no_vector() -> None:
-    form = NeighborsForm(QueryDict(""))
+    form = NeighborsForm(QueryDict(""), columns=[ITEM_EMBEDDING])
     assert form.is_valid(), form.errors
     assert form.cleaned_data["k"] == 10

@@ -12,7 +12,7 @@ from catalog.selectors import (
     similar_to,
     vector_indexes,
 )
-from tests.factories import create_items, exact_nearest, exact_value, random_vectors
+from tests.factories import ITEM_EMBEDDING, create_items, exact_nearest, exact_value, random_vectors
 
 pytestmark = pytest.mark.django_db
 
@@ -29,18 +29,22 @@ def assert_matches_exact(outcome, expected: list[tuple[int, float]]) -> None:
 
 
 def test_vector_indexes_reads_the_seed_index_from_the_catalog() -> None:
-    [index] = vector_indexes()
+    [index] = vector_indexes(Item._meta.db_table)
     assert (index.name, index.method, index.opclass) == (INDEX_NAME, "hnsw", "vector_cosine_ops")
     assert "USING hnsw (embedding vector_cosine_ops)" in index.definition
 
 
 def test_only_cosine_is_served_by_the_seed_index() -> None:
-    assert index_for(COSINE).name == INDEX_NAME
-    assert [index_for(m) for m in (L2, INNER_PRODUCT, METRICS["l1"])] == [None, None, None]
+    assert index_for(ITEM_EMBEDDING, COSINE).name == INDEX_NAME
+    assert [index_for(ITEM_EMBEDDING, m) for m in (L2, INNER_PRODUCT, METRICS["l1"])] == [
+        None,
+        None,
+        None,
+    ]
 
 
 def test_seed_example_through_the_selector_uses_the_index(seed_items) -> None:
-    outcome = nearest(vector=[3, 1, 2], k=4, metric=COSINE)
+    outcome = nearest(column=ITEM_EMBEDDING, vector=[3, 1, 2], k=4, metric=COSINE)
     assert outcome.scan_index == INDEX_NAME
     assert [n.distance(COSINE) for n in outcome.neighbors] == pytest.approx(
         [0.0, 0.0180194939380343, 0.0189770568240547, 0.0200421129877772], abs=1e-6
@@ -51,7 +55,7 @@ def test_seed_example_through_the_selector_uses_the_index(seed_items) -> None:
 
 
 def test_every_row_carries_all_four_values(seed_items) -> None:
-    [first] = nearest(vector=[3, 1, 2], k=1, metric=COSINE).neighbors
+    [first] = nearest(column=ITEM_EMBEDDING, vector=[3, 1, 2], k=1, metric=COSINE).neighbors
     assert first.embedding == [3.0, 1.0, 2.0]
     assert first.distances == {"cosine": 0.0, "l2": 0.0, "ip": 14.0, "l1": 0.0}
 
@@ -60,7 +64,7 @@ def test_every_row_carries_all_four_values(seed_items) -> None:
 def test_exact_mode_equals_an_exact_computation(metric) -> None:
     create_items(random_vectors(600, seed=1))
     query = [0.3, -0.2, 0.9]
-    outcome = nearest(vector=query, k=25, metric=metric, exact=True)
+    outcome = nearest(column=ITEM_EMBEDDING, vector=query, k=25, metric=metric, exact=True)
     assert outcome.settings["enable_indexscan"] == "off"
     assert not outcome.used_index
     assert_matches_exact(outcome, exact_nearest(metric, query, 25))
@@ -69,7 +73,9 @@ def test_exact_mode_equals_an_exact_computation(metric) -> None:
 def test_inner_product_lists_the_largest_first(seed_items) -> None:
     values = [
         n.distance(INNER_PRODUCT)
-        for n in nearest(vector=[1, 1, 1], k=5, metric=INNER_PRODUCT).neighbors
+        for n in nearest(
+            column=ITEM_EMBEDDING, vector=[1, 1, 1], k=5, metric=INNER_PRODUCT
+        ).neighbors
     ]
     assert values[0] == 9.0
     assert values == sorted(values, reverse=True)
@@ -80,7 +86,7 @@ def test_index_recall_at_10_is_at_least_0_99_on_random_data(index_scans_only) ->
     queries = random_vectors(30, seed=3)
     found = 0
     for query in queries:
-        outcome = nearest(vector=query, k=10, metric=COSINE)
+        outcome = nearest(column=ITEM_EMBEDDING, vector=query, k=10, metric=COSINE)
         assert outcome.used_index
         expected = {item_id for item_id, _ in exact_nearest(COSINE, query, 10)}
         found += len(expected & {n.id for n in outcome.neighbors})
@@ -89,16 +95,20 @@ def test_index_recall_at_10_is_at_least_0_99_on_random_data(index_scans_only) ->
 
 def test_recall_is_measured_on_request(index_scans_only) -> None:
     create_items(random_vectors(1000, seed=4))
-    outcome = nearest(vector=[0.1, 0.2, 0.3], k=10, metric=COSINE, with_recall=True)
+    outcome = nearest(
+        column=ITEM_EMBEDDING, vector=[0.1, 0.2, 0.3], k=10, metric=COSINE, with_recall=True
+    )
     assert outcome.recall is not None
     assert outcome.recall >= 0.9
-    assert nearest(vector=[0.1, 0.2, 0.3], k=10, metric=COSINE).recall is None
+    assert (
+        nearest(column=ITEM_EMBEDDING, vector=[0.1, 0.2, 0.3], k=10, metric=COSINE).recall is None
+    )
 
 
 @pytest.mark.parametrize("k", [1, 39, 40, 41, 100, 500, 1000])
 def test_exactly_k_rows_come_back_past_ef_search(k: int, index_scans_only) -> None:
     create_items(random_vectors(1200, seed=5))
-    outcome = nearest(vector=[0.5, 0.5, -0.1], k=k, metric=COSINE)
+    outcome = nearest(column=ITEM_EMBEDDING, vector=[0.5, 0.5, -0.1], k=k, metric=COSINE)
     assert len(outcome.neighbors) == k
     assert outcome.used_index
     assert not outcome.fell_back_to_exact
@@ -107,8 +117,10 @@ def test_exactly_k_rows_come_back_past_ef_search(k: int, index_scans_only) -> No
 
 
 def test_fewer_rows_than_k_returns_them_all(seed_items) -> None:
-    assert len(nearest(vector=[1, 2, 3], k=1000, metric=COSINE).neighbors) == 27
-    assert len(nearest(vector=[1, 2, 3], k=1000, metric=L2).neighbors) == 27
+    assert (
+        len(nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=1000, metric=COSINE).neighbors) == 27
+    )
+    assert len(nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=1000, metric=L2).neighbors) == 27
 
 
 def test_results_are_complete_and_exact_after_mass_deletes_and_inserts(index_scans_only) -> None:
@@ -117,14 +129,15 @@ def test_results_are_complete_and_exact_after_mass_deletes_and_inserts(index_sca
     create_items(random_vectors(50, seed=7), prefix="new")
     query = [0.2, 0.7, -0.4]
     for k in (10, 100, 149, 150, 1000):
-        outcome = nearest(vector=query, k=k, metric=COSINE)
+        outcome = nearest(column=ITEM_EMBEDDING, vector=query, k=k, metric=COSINE)
         assert len(outcome.neighbors) == min(k, 150), k
         assert outcome.used_index
         assert not outcome.fell_back_to_exact
         values = [n.distance(COSINE) for n in outcome.neighbors]
         assert values == sorted(values)  # strict order
     assert_matches_exact(
-        nearest(vector=query, k=150, metric=COSINE), exact_nearest(COSINE, query, 150)
+        nearest(column=ITEM_EMBEDDING, vector=query, k=150, metric=COSINE),
+        exact_nearest(COSINE, query, 150),
     )
 
 
@@ -138,7 +151,7 @@ def test_a_short_index_scan_is_replaced_by_the_exact_answer(monkeypatch) -> None
         return {"hnsw.iterative_scan": "off", "enable_seqscan": "off"}
 
     monkeypatch.setattr(selectors, "search_settings", plain_index_scan)
-    outcome = nearest(vector=[0.1, 0.1, 0.1], k=100, metric=COSINE)
+    outcome = nearest(column=ITEM_EMBEDDING, vector=[0.1, 0.1, 0.1], k=100, metric=COSINE)
     assert outcome.fell_back_to_exact
     assert not outcome.used_index
     assert outcome.settings["enable_indexscan"] == "off"
@@ -158,7 +171,9 @@ def test_recall_is_measured_against_a_fresh_exact_scan(monkeypatch) -> None:
             else {"hnsw.ef_search": "1", "enable_seqscan": "off"}
         ),
     )
-    outcome = nearest(vector=[0.3, 0.3, 0.3], k=10, metric=COSINE, with_recall=True)
+    outcome = nearest(
+        column=ITEM_EMBEDDING, vector=[0.3, 0.3, 0.3], k=10, metric=COSINE, with_recall=True
+    )
     expected = {item_id for item_id, _ in exact_nearest(COSINE, [0.3, 0.3, 0.3], 10)}
     found = {n.id for n in outcome.neighbors} & expected
     assert outcome.recall == pytest.approx(len(found) / 10)
@@ -166,8 +181,8 @@ def test_recall_is_measured_against_a_fresh_exact_scan(monkeypatch) -> None:
 
 def test_search_settings_are_local_to_the_search() -> None:
     create_items(random_vectors(100, seed=9))
-    nearest(vector=[1, 0, 0], k=300, metric=COSINE)
-    nearest(vector=[1, 0, 0], k=10, metric=COSINE, exact=True)
+    nearest(column=ITEM_EMBEDDING, vector=[1, 0, 0], k=300, metric=COSINE)
+    nearest(column=ITEM_EMBEDDING, vector=[1, 0, 0], k=10, metric=COSINE, exact=True)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('hnsw.ef_search'), "
@@ -177,7 +192,7 @@ def test_search_settings_are_local_to_the_search() -> None:
 
 
 def test_metrics_without_an_index_run_with_default_settings(seed_items) -> None:
-    outcome = nearest(vector=[1, 2, 3], k=5, metric=L2)
+    outcome = nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=5, metric=L2)
     assert outcome.index is None
     assert not outcome.used_index
     assert outcome.settings["hnsw.iterative_scan"] == "off"
@@ -185,7 +200,7 @@ def test_metrics_without_an_index_run_with_default_settings(seed_items) -> None:
 
 def test_similar_to_leaves_out_the_item_itself(seed_items) -> None:
     item = Item.objects.get(label="seed 3-1-2")
-    outcome = similar_to(item=item, k=26, metric=COSINE)
+    outcome = similar_to(column=ITEM_EMBEDDING, obj=item, k=26, metric=COSINE)
     ids = [n.id for n in outcome.neighbors]
     assert item.pk not in ids
     assert len(ids) == 26
@@ -195,22 +210,24 @@ def test_similar_to_leaves_out_the_item_itself(seed_items) -> None:
 def test_similar_to_matches_the_exact_answer() -> None:
     items = create_items(random_vectors(800, seed=10))
     target = items[123]
-    outcome = similar_to(item=target, k=20, metric=COSINE, exact=True)
+    outcome = similar_to(column=ITEM_EMBEDDING, obj=target, k=20, metric=COSINE, exact=True)
     assert_matches_exact(
         outcome, exact_nearest(COSINE, list(target.embedding), 20, exclude_id=target.pk)
     )
 
 
 def test_the_cosine_query_plan_uses_the_index_and_l2_does_not(seed_items) -> None:
-    cosine_plan = distance_queryset(vector=[3, 1, 2], metric=COSINE)[:10].explain()
+    cosine_plan = distance_queryset(column=ITEM_EMBEDDING, vector=[3, 1, 2], metric=COSINE)[
+        :10
+    ].explain()
     assert f"Index Scan using {INDEX_NAME}" in cosine_plan
-    l2_plan = distance_queryset(vector=[3, 1, 2], metric=L2)[:10].explain()
+    l2_plan = distance_queryset(column=ITEM_EMBEDDING, vector=[3, 1, 2], metric=L2)[:10].explain()
     assert INDEX_NAME not in l2_plan
     assert "Seq Scan" in l2_plan
 
 
 def test_exact_value_helper_agrees_with_pgvector(seed_items) -> None:
-    outcome = nearest(vector=[3, 1, 2], k=27, metric=L2)
+    outcome = nearest(column=ITEM_EMBEDDING, vector=[3, 1, 2], k=27, metric=L2)
     for neighbor in outcome.neighbors:
         for metric in METRICS.values():
             assert neighbor.distance(metric) == pytest.approx(
@@ -220,6 +237,6 @@ def test_exact_value_helper_agrees_with_pgvector(seed_items) -> None:
 
 def test_k_outside_1_to_1000_is_refused() -> None:
     with pytest.raises(ValueError, match="k must be between 1 and 1000"):
-        nearest(vector=[1, 2, 3], k=0, metric=COSINE)
+        nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=0, metric=COSINE)
     with pytest.raises(ValueError, match="k must be between 1 and 1000"):
-        nearest(vector=[1, 2, 3], k=1001, metric=COSINE)
+        nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=1001, metric=COSINE)

@@ -7,9 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from catalog.metrics import METRICS
 from catalog.selectors import SearchOutcome
-from catalog.vectors import format_vector_short
 
 register = template.Library()
 
@@ -22,9 +20,10 @@ def neighbor_rows(outcome: SearchOutcome) -> SafeString:
     Built in Python rather than with template loops: a page of 1,000 rows would
     otherwise spend most of its time in the template engine. Every value is escaped.
     """
-    items_url = reverse("admin:catalog_item_changelist")
-    similar_query = f"?metric={outcome.metric.name}&k={outcome.k}"
-    metrics = list(METRICS.values())
+    opts = outcome.column.model._meta
+    items_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    similar_query = f"?field={outcome.column.name}&metric={outcome.metric.name}&k={outcome.k}"
+    metrics = outcome.metrics
     rows = []
     for neighbor in outcome.neighbors:
         cells = format_html_join(
@@ -45,7 +44,7 @@ def neighbor_rows(outcome: SearchOutcome) -> SafeString:
                 items=items_url,
                 id=neighbor.id,
                 label=neighbor.label,
-                vector=format_vector_short(neighbor.embedding),
+                vector=outcome.column.short(neighbor.embedding),
                 cells=cells,
                 query=similar_query,
             )

@@ -1,0 +1,316 @@
+"""The vector admin for any model: search by vector, find similar, distance columns,
+recall and the plan's verdict, in the style of django-import-export's mixins.
+
+    from catalog.vector_admin import VectorModelAdmin
+
+    @admin.register(Document)
+    class DocumentAdmin(VectorModelAdmin):
+        pass  # its vector fields are found; vector_fields = ["embedding"] to choose
+
+The views only parse the request with the forms and hand the cleaned values to
+``catalog.selectors``; they build no query themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
+from catalog.result_csv import neighbors_csv
+from catalog.selectors import SearchOutcome, nearest, similar_to
+from catalog.vector_fields import VectorColumn, vector_columns
+from catalog.vectors import norm
+
+
+class VectorAdminMixin:
+    """Mix into a ``ModelAdmin`` (before it) to give its model the vector pages.
+
+    Options, all class attributes with defaults:
+        vector_fields        the vector fields to work with (default: every one found)
+        vector_k             the default number of neighbours (10)
+        vector_metric        the default metric's name (default: the first field's
+                             type's first metric, cosine for vector and halfvec)
+        vector_list_columns  add each vector field's short form, its norm and a
+                             "similar" link to the changelist (True)
+    """
+
+    vector_fields: Sequence[str] | None = None
+    vector_k: int = 10
+    vector_metric: str | None = None
+    vector_list_columns: bool = True
+
+    change_list_template = "admin/vector_catalog/change_list.html"
+    change_form_template = "admin/vector_catalog/change_form.html"
+    neighbors_template = "admin/vector_catalog/neighbors.html"
+
+    # Provided by ModelAdmin.
+    model: type[models.Model]
+    opts: Any
+    admin_site: admin.AdminSite
+    actions: Sequence[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        columns = self.get_vector_columns()
+        if not columns:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: {self.model._meta.label} has no vector field "
+                "(VectorField or HalfVectorField)."
+            )
+        # Made once: the admin tells its read-only fields apart by identity.
+        several = len(columns) > 1
+        self._vector_list_columns = [
+            display
+            for column in columns
+            for display in (_short_column(column), _norm_column(column, several=several))
+        ]
+        self._vector_full_columns = [
+            _full_column(column)
+            for column in columns
+            if not self.model._meta.get_field(column.name).editable
+        ]
+
+    def get_vector_columns(self) -> list[VectorColumn]:
+        """The vector fields this admin searches, described for the selectors."""
+        return vector_columns(self.model, self.vector_fields)
+
+    def url_name(self, verb: str) -> str:
+        """``<app>_<model>_<verb>``, as Django names the admin's own URLs."""
+        return f"{self.opts.app_label}_{self.opts.model_name}_{verb}"
+
+    # Columns
+
+    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+        shown = list(super().get_list_display(request))  # type: ignore[misc]
+        if not self.vector_list_columns:
+            return shown
+        return [*shown, *self._vector_list_columns, "similar_link"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return [*readonly, *self._vector_full_columns, "similar_link"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+        fields = list(super().get_fields(request, obj))  # type: ignore[misc]
+        # Non-editable vectors are shown whole, read-only, instead of not at all.
+        return fields + [field for field in self._vector_full_columns if field not in fields]
+
+    @admin.display(description="similar")
+    def similar_link(self, obj: Any) -> str:
+        if obj.pk is None:
+            return "—"
+        url = reverse(f"admin:{self.url_name('similar')}", args=[obj.pk])
+        return format_html('<a href="{}" class="similar-link">similar rows</a>', url)
+
+    # Action
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)  # type: ignore[misc]
+        if self.has_view_permission(request):
+            description = f"Find {self.opts.verbose_name_plural} similar to the selected one"
+            actions["find_similar"] = (VectorAdminMixin.find_similar, "find_similar", description)
+        return actions
+
+    def find_similar(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> HttpResponseRedirect | None:
+        count = queryset.count()
+        if count != 1:
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                f"Select exactly one {self.opts.verbose_name} to find its similar "
+                f"{self.opts.verbose_name_plural} ({count} selected).",
+                messages.WARNING,
+            )
+            return None
+        return redirect(f"admin:{self.url_name('similar')}", queryset.get().pk)
+
+    # Pages
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("search/", wrap(self.search_view), name=self.url_name("search")),
+            path(
+                "<path:object_id>/similar/", wrap(self.similar_view), name=self.url_name("similar")
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def search_form(self, data: Any = None, **kwargs: Any) -> VectorSearchForm:
+        return VectorSearchForm(
+            data,
+            columns=self.get_vector_columns(),
+            default_k=self.vector_k,
+            default_metric=self.vector_metric,
+            **kwargs,
+        )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "vector_form": self.search_form(auto_id="vs_%s"),
+            "vector_search_url": reverse(f"admin:{self.url_name('search')}"),
+        }
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "similar_url": reverse(f"admin:{self.url_name('similar')}", args=[object_id]),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def search_view(self, request: HttpRequest) -> HttpResponse:
+        """The rows nearest to a query vector typed by the user."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = self.search_form(request.GET or None)
+        outcome = None
+        if form.is_valid():
+            data = form.cleaned_data
+            outcome = nearest(
+                column=data["column"],
+                vector=data["vector"],
+                k=data["k"],
+                metric=data["metric"],
+                exact=data["exact"],
+                with_recall=data["recall"],
+            )
+        return self._results_response(
+            request, form=form, outcome=outcome, title="Search by vector", target=None
+        )
+
+    def similar_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The rows nearest to a row's own vector, the row itself left out."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id
+            )
+        form = NeighborsForm(
+            request.GET,
+            columns=self.get_vector_columns(),
+            default_k=self.vector_k,
+            default_metric=self.vector_metric,
+        )
+        outcome = None
+        if form.is_valid():
+            data = form.cleaned_data
+            column = data["column"]
+            if column.undefined_for(column.values(obj), data["metric"]):
+                form.add_error(None, ZERO_VECTOR_MESSAGE)
+            else:
+                outcome = similar_to(
+                    obj=obj,
+                    column=column,
+                    k=data["k"],
+                    metric=data["metric"],
+                    exact=data["exact"],
+                    with_recall=data["recall"],
+                )
+        return self._results_response(
+            request,
+            form=form,
+            outcome=outcome,
+            title=f"{self.opts.verbose_name_plural.capitalize()} similar to {obj}",
+            target=obj,
+        )
+
+    def _results_response(
+        self,
+        request: HttpRequest,
+        *,
+        form: NeighborsForm,
+        outcome: SearchOutcome | None,
+        title: str,
+        target: Any,
+    ) -> HttpResponse:
+        if outcome is not None and request.GET.get("format") == "csv":
+            response = HttpResponse(
+                neighbors_csv(outcome.neighbors, outcome.metrics), content_type="text/csv"
+            )
+            name = f"similar-to-{target.pk}" if target is not None else "vector-search"
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        csv_query = request.GET.copy()
+        csv_query["format"] = "csv"
+        column = form.cleaned_data.get("column") if form.is_bound and form.is_valid() else None
+        column = column or self.get_vector_columns()[0]
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "form": form,
+            "outcome": outcome,
+            "target": target,
+            "metrics": outcome.metrics if outcome is not None else column.metrics,
+            "changelist_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+            ),
+            "similar_url_name": f"admin:{self.url_name('similar')}",
+            # The results pages need the width for their table.
+            "is_nav_sidebar_enabled": False,
+            "csv_url": f"{request.path}?{csv_query.urlencode()}",
+            "target_vector": column.full(column.values(target)) if target is not None else "",
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, self.neighbors_template, context, status=status)
+
+
+class VectorModelAdmin(VectorAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """A ``ModelAdmin`` with the vector pages: register a model with pgvector fields."""
+
+
+def _short_column(column: VectorColumn) -> Callable[[Any], str]:
+    def short(obj: Any) -> str:
+        value = getattr(obj, column.name)
+        return "—" if value is None else column.short(value)
+
+    short.short_description = column.label  # type: ignore[attr-defined]
+    short.__name__ = f"{column.name}_short"
+    return short
+
+
+def _norm_column(column: VectorColumn, *, several: bool) -> Callable[[Any], str]:
+    def vector_norm(obj: Any) -> str:
+        value = getattr(obj, column.name)
+        return "—" if value is None else f"{norm(value):.4g}"
+
+    vector_norm.short_description = f"{column.label} norm" if several else "norm"  # type: ignore[attr-defined]
+    vector_norm.__name__ = f"{column.name}_norm"
+    return vector_norm
+
+
+def _full_column(column: VectorColumn) -> Callable[[Any], str]:
+    def full(obj: Any) -> str:
+        value = getattr(obj, column.name, None)
+        if value is None:
+            return "—"
+        return format_html('<pre class="vector-full">{}</pre>', column.full(value))
+
+    full.short_description = column.label  # type: ignore[attr-defined]
+    full.__name__ = f"{column.name}_full"
+    return full
