@@ -216,9 +216,14 @@ def raw_sql_client(page: str, ids: list[int]) -> Iterator[Callable[[random.Rando
     import psycopg
     from django.db import connection
 
-    from catalog.selectors import search_settings
+    from catalog.metrics import COSINE
+    from catalog.models import Item
+    from catalog.selectors import index_for, search_settings
+    from catalog.vector_fields import VectorColumn
 
-    settings = search_settings(k=K, exact=False)
+    column = VectorColumn.of(Item, "embedding")
+
+    settings = search_settings(k=K, exact=False, index=index_for(column, COSINE))
     params = connection.get_connection_params()
     local = threading.local()
     knn = (

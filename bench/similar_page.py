@@ -34,7 +34,7 @@ def main() -> None:
 
     from catalog.metrics import COSINE
     from catalog.models import Item
-    from catalog.selectors import distance_queryset, search_settings, similar_to
+    from catalog.selectors import distance_queryset, index_for, search_settings, similar_to
     from catalog.vector_fields import VectorColumn
 
     ensure_rows(args.rows)
@@ -46,7 +46,7 @@ def main() -> None:
     max_id = Item.objects.order_by("-id").values_list("id", flat=True).first()
     pks = [rng.randint(1, max_id) for _ in range(args.requests)]
 
-    settings = search_settings(k=args.k, exact=False)
+    settings = search_settings(k=args.k, exact=False, index=index_for(column, COSINE))
     params = connection.get_connection_params()
     raw = psycopg.connect(**params, autocommit=True)
 

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from catalog.metrics import Metric
-from catalog.selectors import MAX_K
+from catalog.selectors import MAX_K, stored_dimensions
 from catalog.vector_fields import VectorColumn
 from catalog.vectors import VectorError
 
@@ -114,6 +114,15 @@ class VectorSearchForm(NeighborsForm):
             cleaned["vector"] = column.parse(text)
         except VectorError as error:
             self.add_error("vector", forms.ValidationError(str(error), code="invalid_vector"))
+            return cleaned
+        stored = stored_dimensions(column)
+        if column.dimensions is None and stored is not None and len(cleaned["vector"]) != stored:
+            # pgvector would refuse the comparison ("different vector dimensions").
+            given = len(cleaned["vector"])
+            message = (
+                f"expected {stored} dimensions, not {given}: the stored vectors have {stored}."
+            )
+            self.add_error("vector", forms.ValidationError(message, code="invalid_vector"))
             return cleaned
         metric = cleaned.get("metric")
         if isinstance(metric, Metric) and column.undefined_for(cleaned["vector"], metric):

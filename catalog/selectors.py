@@ -9,6 +9,7 @@ the rest of the request.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Iterable
@@ -31,12 +32,16 @@ MAX_EF_SEARCH = 1000
 _INDEX_SCAN = re.compile(r"Index (?:Only )?Scan using (\S+)")
 # Django's internal types of pgvector's fields (their class names).
 _VECTOR_FIELD_TYPES = {"VectorField", "HalfVectorField", "SparseVectorField", "BitField"}
-REPORTED_SETTINGS = (
-    "hnsw.ef_search",
-    "hnsw.iterative_scan",
-    "hnsw.max_scan_tuples",
-    "enable_indexscan",
-)
+REPORTED_SETTINGS = {
+    "hnsw": ("hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples", "enable_indexscan"),
+    "ivfflat": (
+        "ivfflat.probes",
+        "ivfflat.iterative_scan",
+        "ivfflat.max_probes",
+        "enable_indexscan",
+    ),
+}
+_LISTS = re.compile(r"lists\s*=\s*'?(\d+)")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,12 @@ class VectorIndex:
     definition: str
     # The indexed column, or expression, as PostgreSQL writes it in the definition.
     key: str = ""
+
+    @property
+    def lists(self) -> int | None:
+        """An IVFFlat index's number of lists (from its definition)."""
+        match = _LISTS.search(self.definition)
+        return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,19 @@ def vector_indexes(table: str, *, using: str = "default") -> list[VectorIndex]:
         return [VectorIndex(*row) for row in cursor.fetchall()]
 
 
+def stored_dimensions(column: VectorColumn) -> int | None:
+    """The dimension count of the values stored in ``column``: its declared one, else
+    that of a stored value (a column declared without one may hold any), else None."""
+    if column.dimensions is not None:
+        return column.dimensions
+    value = (
+        column.model._default_manager.exclude(**{f"{column.name}__isnull": True})
+        .values_list(column.name, flat=True)
+        .first()
+    )
+    return None if value is None else len(value)
+
+
 def column_indexes(column: VectorColumn, *, using: str = "default") -> list[VectorIndex]:
     """The vector indexes on ``column`` itself."""
     quoted = connections[using].ops.quote_name(column.column)
@@ -194,8 +218,12 @@ def nearest(
         column=column, vector=vector, metric=metric, exclude_id=exclude_id
     )[:k]
     started = time.perf_counter()
-    settings = search_settings(k=k, exact=exact, indexed=index is not None)
-    rows, sql, plan, in_force = _run(queryset, settings)
+    settings = search_settings(k=k, exact=exact, index=index)
+    reported = REPORTED_SETTINGS[index.method if index is not None else "hnsw"]
+    rows, sql, plan, in_force = _run(queryset, settings, reported)
+    if settings.get("ivfflat.iterative_scan") == "relaxed_order":
+        # Relaxed order may return rows slightly out of order: the outer re-sort.
+        rows.sort(key=lambda row: getattr(row, metric.column))
     outcome = SearchOutcome(
         neighbors=_neighbors(rows, column),
         column=column,
@@ -217,7 +245,9 @@ def nearest(
                 "the exact scan's answer is shown instead."
             )
             exact_settings = search_settings(k=k, exact=True)
-            rows, outcome.sql, outcome.plan, outcome.settings = _run(queryset, exact_settings)
+            rows, outcome.sql, outcome.plan, outcome.settings = _run(
+                queryset, exact_settings, reported
+            )
             outcome.neighbors = _neighbors(rows, column)
             outcome.fell_back_to_exact = True
     outcome.seconds = time.perf_counter() - started
@@ -247,19 +277,28 @@ def similar_to(
     )
 
 
-def search_settings(*, k: int, exact: bool, indexed: bool = True) -> dict[str, str]:
-    """The ``SET LOCAL`` settings a search of ``k`` rows runs with.
+def search_settings(*, k: int, exact: bool, index: VectorIndex | None = None) -> dict[str, str]:
+    """The ``SET LOCAL`` settings a search of ``k`` rows through ``index`` runs with.
 
     Exact: index scans off, so PostgreSQL reads every row and sorts. Through an HNSW
     index: ``ef_search`` at least ``k`` (a plain scan returns at most ``ef_search``
     rows) and the strict-order iterative scan, which keeps searching the graph when
-    deleted or filtered-out rows leave a scan short. No index for the metric: nothing
-    to tune, the scan is exact anyway.
+    deleted or filtered-out rows leave a scan short. Through an IVFFlat index:
+    ``probes`` raised from 1 to the square root of its lists (pgvector's advice for
+    recall) and its iterative scan (relaxed order, the only one IVFFlat has), which
+    probes more lists until k rows are found. No index for the metric: nothing to
+    tune, the scan is exact anyway.
     """
     if exact:
         return {"enable_indexscan": "off"}
-    if not indexed:
+    if index is None:
         return {}
+    if index.method == "ivfflat":
+        lists = index.lists or 1
+        return {
+            "ivfflat.probes": str(min(lists, max(1, math.ceil(math.sqrt(lists))))),
+            "ivfflat.iterative_scan": "relaxed_order",
+        }
     return {
         "hnsw.ef_search": str(min(MAX_EF_SEARCH, max(DEFAULT_EF_SEARCH, k))),
         "hnsw.iterative_scan": "strict_order",
@@ -267,7 +306,9 @@ def search_settings(*, k: int, exact: bool, indexed: bool = True) -> dict[str, s
 
 
 def _run(
-    queryset: QuerySet[Any], settings: dict[str, str]
+    queryset: QuerySet[Any],
+    settings: dict[str, str],
+    reported: Iterable[str] = REPORTED_SETTINGS["hnsw"],
 ) -> tuple[list[Any], str, str, dict[str, str]]:
     """Evaluate ``queryset`` with ``settings`` in a transaction that is rolled back after.
 
@@ -278,7 +319,7 @@ def _run(
     recorder = _SqlRecorder()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            in_force = _set_local_and_read(cursor, settings, REPORTED_SETTINGS)
+            in_force = _set_local_and_read(cursor, settings, reported)
         with connection.execute_wrapper(recorder):
             # A fresh clone each time: a queryset caches its rows once evaluated.
             rows = list(queryset.all())

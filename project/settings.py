@@ -91,6 +91,10 @@ INSTALLED_APPS = [
     "catalog",
 ]
 
+if TESTING:
+    # Models of every vector type, registered with the vector admin: the tests' own.
+    INSTALLED_APPS.append("tests.vector_models")
+
 MIDDLEWARE = [
     # First: it wraps everything below that may touch the database (sessions, the
     # debug toolbar, views) and turns "the database is gone" into a 503 page.

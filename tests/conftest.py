@@ -33,9 +33,9 @@ def index_scans_only(monkeypatch: pytest.MonkeyPatch) -> None:
     enough for the planner to choose the index by itself."""
     original = selectors.search_settings
 
-    def settings(*, k: int, exact: bool, indexed: bool = True) -> dict[str, str]:
-        chosen = original(k=k, exact=exact, indexed=indexed)
-        return chosen if exact or not indexed else {**chosen, "enable_seqscan": "off"}
+    def settings(*, k: int, exact: bool, index: selectors.VectorIndex | None = None):
+        chosen = original(k=k, exact=exact, index=index)
+        return chosen if exact or index is None else {**chosen, "enable_seqscan": "off"}
 
     monkeypatch.setattr(selectors, "search_settings", settings)
 

@@ -145,7 +145,7 @@ def test_a_short_index_scan_is_replaced_by_the_exact_answer(monkeypatch) -> None
     create_items(random_vectors(200, seed=8))
 
     # Without the iterative scan an HNSW scan stops at ef_search (40) rows at most.
-    def plain_index_scan(*, k: int, exact: bool, indexed: bool = True) -> dict[str, str]:
+    def plain_index_scan(*, k: int, exact: bool, index: object = None) -> dict[str, str]:
         if exact:
             return {"enable_indexscan": "off"}
         return {"hnsw.iterative_scan": "off", "enable_seqscan": "off"}
@@ -165,7 +165,7 @@ def test_recall_is_measured_against_a_fresh_exact_scan(monkeypatch) -> None:
     monkeypatch.setattr(
         selectors,
         "search_settings",
-        lambda *, k, exact, indexed=True: (
+        lambda *, k, exact, index=None: (
             {"enable_indexscan": "off"}
             if exact
             else {"hnsw.ef_search": "1", "enable_seqscan": "off"}

@@ -1,0 +1,302 @@
+"""The vector admin on models of the tests' own app (tests/vector_models): a 768-d
+vector, a 1,536-d halfvec, a model with two vector fields (HNSW and IVFFlat), and a
+column without a declared dimension count. Exact answers are checked with numpy."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from catalog import selectors
+from catalog.vector_fields import VectorColumn
+from tests.vector_models.models import Document, HalfDocument, Product, Untyped
+
+pytestmark = pytest.mark.django_db
+
+
+def clustered(count: int, dimensions: int, *, seed: int, clusters: int = 8) -> np.ndarray:
+    """Vectors around a few centres, as real embeddings are, rather than uniform noise."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, dimensions))
+    picks = rng.integers(clusters, size=count)
+    return centres[picks] + 0.3 * rng.normal(size=(count, dimensions))
+
+
+@pytest.fixture
+def documents() -> list[Document]:
+    vectors = clustered(300, 768, seed=1)
+    rows = [Document(title=f"doc {i}", embedding=list(v)) for i, v in enumerate(vectors)]
+    return Document.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def half_documents() -> list[HalfDocument]:
+    vectors = clustered(150, 1536, seed=2)
+    rows = [HalfDocument(title=f"half {i}", embedding=list(v)) for i, v in enumerate(vectors)]
+    return HalfDocument.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def products() -> list[Product]:
+    text, image = clustered(120, 16, seed=3), clustered(120, 8, seed=4)
+    rows = [
+        Product(name=f"product {i}", text_embedding=list(t), image_embedding=list(m))
+        for i, (t, m) in enumerate(zip(text, image, strict=True))
+    ]
+    return Product.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def admin_client() -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("admin", "", "pw"))
+    return client
+
+
+def url(model: type, verb: str, *args: Any) -> str:
+    return reverse(f"admin:vector_models_{model._meta.model_name}_{verb}", args=args)
+
+
+def exact_answer(
+    model: type, field: str, query: np.ndarray, metric: str, k: int, exclude: Any = None
+) -> list[tuple[Any, float]]:
+    """The true k nearest by numpy over the stored values (as pgvector stores them)."""
+    ids, vectors = [], []
+    for pk, value in model.objects.values_list("pk", field):
+        if pk != exclude:
+            ids.append(pk)
+            vectors.append(value)
+    matrix = np.asarray(vectors, dtype=np.float64)
+    query = np.asarray(query, dtype=np.float64)
+    if metric == "cosine":
+        distances = 1 - matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query))
+    elif metric == "l2":
+        distances = np.linalg.norm(matrix - query, axis=1)
+    elif metric == "ip":
+        distances = -(matrix @ query)
+    else:
+        distances = np.abs(matrix - query).sum(axis=1)
+    order = np.argsort(distances, kind="stable")[:k]
+    return [(ids[i], float(distances[i])) for i in order]
+
+
+def results_csv(response: Any) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.content[:2000]
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+COLUMN_OF_METRIC = {
+    "cosine": "cosine_distance",
+    "l2": "l2_distance",
+    "ip": "inner_product",
+    "l1": "l1_distance",
+}
+
+
+def assert_same_answer(rows: list[dict[str, str]], expected: list[tuple[Any, float]], metric: str):
+    """Same distances in the same order (float4 arithmetic against float64), and the same
+    rows wherever the distances are not tied."""
+    column = COLUMN_OF_METRIC[metric]
+    sign = -1.0 if metric == "ip" else 1.0
+    got = [sign * float(row[column]) for row in rows]
+    assert got == pytest.approx([d for _, d in expected], rel=1e-4, abs=1e-4)
+    distinct = [
+        pk
+        for position, (pk, distance) in enumerate(expected)
+        if all(
+            abs(distance - other) > 1e-4 for j, (_, other) in enumerate(expected) if j != position
+        )
+    ]
+    got_ids = [int(row["id"]) for row in rows]
+    for pk in distinct:
+        assert pk in got_ids
+
+
+def test_registering_a_model_is_all_it_takes(admin_client: Client, documents) -> None:
+    page = admin_client.get(url(Document, "changelist"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'class="vector-search"' in text
+    assert url(Document, "search") in text
+    assert "(768 dims), norm" in text
+    assert "similar rows" in text
+    assert url(Document, "search") == "/admin/vector_models/document/search/"
+    assert url(Document, "similar", 7) == "/admin/vector_models/document/7/similar/"
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "metric", "fixture"),
+    [
+        (Document, "embedding", "cosine", "documents"),
+        (Document, "embedding", "ip", "documents"),
+        (HalfDocument, "embedding", "l2", "half_documents"),
+        (HalfDocument, "embedding", "l1", "half_documents"),
+        (Product, "text_embedding", "cosine", "products"),
+        (Product, "image_embedding", "l2", "products"),
+    ],
+)
+def test_exact_search_is_numpys_answer(
+    admin_client: Client, request, model, field, metric, fixture
+) -> None:
+    request.getfixturevalue(fixture)
+    dimensions = model._meta.get_field(field).dimensions
+    query = np.random.default_rng(9).normal(size=dimensions)
+    text = ",".join(f"{value:.6f}" for value in query)
+    params = {"vector": text, "field": field, "k": 15, "metric": metric, "exact": 1}
+    rows = results_csv(admin_client.get(url(model, "search"), {**params, "format": "csv"}))
+    assert len(rows) == 15
+    stored_query = np.asarray([float(value) for value in text.split(",")])
+    assert_same_answer(rows, exact_answer(model, field, stored_query, metric, 15), metric)
+
+
+@pytest.mark.usefixtures("index_scans_only")
+@pytest.mark.parametrize(
+    ("model", "field", "metric", "index", "fixture"),
+    [
+        (Document, "embedding", "cosine", "document_embedding_hnsw", "documents"),
+        (HalfDocument, "embedding", "l2", "halfdocument_embedding_hnsw", "half_documents"),
+        (Product, "text_embedding", "cosine", "product_text_hnsw", "products"),
+    ],
+)
+def test_indexed_search_names_the_index_and_returns_k_rows(
+    admin_client: Client, request, model, field, metric, index, fixture
+) -> None:
+    request.getfixturevalue(fixture)
+    dimensions = model._meta.get_field(field).dimensions
+    query = ",".join("0.5" for _ in range(dimensions))
+    response = admin_client.get(
+        url(model, "search"), {"vector": query, "field": field, "k": 12, "metric": metric}
+    )
+    assert response.status_code == 200
+    outcome = response.context["outcome"]
+    assert outcome.scan_index == index
+    assert len(outcome.neighbors) == 12
+    assert f"Served by the index <code>{index}</code>" in response.content.decode()
+
+
+def test_find_similar_leaves_the_row_out_and_is_numpys_answer(
+    admin_client: Client, documents
+) -> None:
+    target = documents[17]
+    response = admin_client.get(
+        url(Document, "similar", target.pk), {"k": 10, "exact": 1, "format": "csv"}
+    )
+    rows = results_csv(response)
+    assert str(target.pk) not in [row["id"] for row in rows]
+    stored = np.asarray(Document.objects.get(pk=target.pk).embedding)
+    expected = exact_answer(Document, "embedding", stored, "cosine", 10, exclude=target.pk)
+    assert_same_answer(rows, expected, "cosine")
+
+
+def test_the_action_opens_the_similar_page(admin_client: Client, documents) -> None:
+    target = documents[3]
+    response = admin_client.post(
+        url(Document, "changelist"),
+        {"action": "find_similar", "_selected_action": [target.pk]},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == url(Document, "similar", target.pk)
+
+
+def test_the_change_page_shows_the_whole_vector_in_a_scrolling_block(
+    admin_client: Client, documents
+) -> None:
+    page = admin_client.get(url(Document, "change", documents[0].pk)).content.decode()
+    start = page.index('<pre class="vector-full">')
+    block = page[start : page.index("</pre>", start)]
+    assert block.count(",") == 767
+    assert url(Document, "similar", documents[0].pk) in page
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "message"),
+    [
+        (Document, {"vector": "1,2,3"}, "expected 768 dimensions, not 3"),
+        (HalfDocument, {"vector": ",".join(["70000"] * 1536)}, "out of range for halfvec"),
+        (
+            Product,
+            {"vector": ",".join(["1"] * 8), "field": "text_embedding"},
+            "expected 16 dimensions, not 8",
+        ),
+        (Product, {"vector": "1,2", "field": "price"}, "Select a valid choice"),
+        (Document, {"vector": ",".join(["1"] * 768), "metric": "hamming"}, "Select a valid choice"),
+    ],
+)
+def test_bad_queries_get_a_clear_message_never_a_500(
+    admin_client: Client, model, params, message
+) -> None:
+    response = admin_client.get(url(model, "search"), params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_a_column_without_a_dimension_count_checks_the_stored_one(admin_client: Client) -> None:
+    Untyped.objects.bulk_create([Untyped(name=f"u{i}", embedding=[i, 1, 2, 3]) for i in range(5)])
+    wrong = admin_client.get(url(Untyped, "search"), {"vector": "1,2,3"})
+    assert wrong.status_code == 400
+    assert "expected 4 dimensions, not 3: the stored vectors have 4" in wrong.content.decode()
+    right = admin_client.get(url(Untyped, "search"), {"vector": "1,2,3,4", "k": 3})
+    assert right.status_code == 200
+    assert len(right.context["outcome"].neighbors) == 3
+
+
+def test_two_vector_fields_each_have_their_own_search_and_similar(
+    admin_client: Client, products
+) -> None:
+    page = admin_client.get(url(Product, "changelist")).content.decode()
+    assert "Text embedding norm" in page
+    assert "Image embedding norm" in page
+    target = products[5]
+    for field, metric in (("text_embedding", "cosine"), ("image_embedding", "l2")):
+        response = admin_client.get(
+            url(Product, "similar", target.pk), {"field": field, "metric": metric, "k": 5}
+        )
+        outcome = response.context["outcome"]
+        assert outcome.column.name == field
+        assert len(outcome.neighbors) == 5
+        assert target.pk not in [n.id for n in outcome.neighbors]
+
+
+def test_columns_describe_type_dimensions_metrics_and_indexes() -> None:
+    half = VectorColumn.of(HalfDocument, "embedding")
+    assert (half.type.name, half.dimensions, half.table) == (
+        "halfvec",
+        1536,
+        "vector_models_halfdocument",
+    )
+    assert [m.name for m in half.metrics] == ["cosine", "l2", "ip", "l1"]
+    [index] = selectors.column_indexes(half)
+    assert (index.name, index.opclass) == ("halfdocument_embedding_hnsw", "halfvec_l2_ops")
+    image = VectorColumn.of(Product, "image_embedding")
+    [index] = selectors.column_indexes(image)
+    assert (index.name, index.method) == ("product_image_ivfflat", "ivfflat")
+    assert selectors.index_for(image, image.metric("l2")).name == "product_image_ivfflat"
+    assert selectors.index_for(image, image.metric("cosine")) is None
+
+
+@pytest.mark.usefixtures("index_scans_only")
+def test_an_ivfflat_search_raises_probes_and_scans_iteratively_to_k_rows(
+    admin_client: Client, products
+) -> None:
+    query = ",".join("0.1" for _ in range(8))
+    response = admin_client.get(
+        url(Product, "search"),
+        {"vector": query, "field": "image_embedding", "metric": "l2", "k": 100},
+    )
+    outcome = response.context["outcome"]
+    assert outcome.scan_index == "product_image_ivfflat"
+    assert outcome.settings["ivfflat.probes"] == "2"  # the square root of its 4 lists
+    assert outcome.settings["ivfflat.iterative_scan"] == "relaxed_order"
+    assert not outcome.fell_back_to_exact
+    # 100 of 120 rows: more than the 2 probed lists hold, found by probing further.
+    distances = [n.distance(outcome.metric) for n in outcome.neighbors]
+    assert len(distances) == 100
+    assert distances == sorted(distances)
+    assert "reads only the lists nearest to the query" in response.content.decode()

@@ -1,0 +1,26 @@
+"""Registering a model is all it takes."""
+
+from django.contrib import admin
+
+from catalog.vector_admin import VectorModelAdmin
+from tests.vector_models.models import Document, HalfDocument, Product, Untyped
+
+
+@admin.register(Document)
+class DocumentAdmin(VectorModelAdmin):
+    pass
+
+
+@admin.register(HalfDocument)
+class HalfDocumentAdmin(VectorModelAdmin):
+    vector_metric = "l2"
+
+
+@admin.register(Product)
+class ProductAdmin(VectorModelAdmin):
+    list_display = ["name"]
+
+
+@admin.register(Untyped)
+class UntypedAdmin(VectorModelAdmin):
+    pass
