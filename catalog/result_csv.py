@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from catalog.metrics import Metric
 from catalog.selectors import Neighbor
-from catalog.vectors import to_text
 
 
-def neighbors_csv(neighbors: Iterable[Neighbor], metrics: Sequence[Metric]) -> str:
+def neighbors_csv(
+    neighbors: Iterable[Neighbor], metrics: Sequence[Metric], *, text: Callable[[Any], str]
+) -> str:
     """One header line (``rank,id,label,embedding`` and one column per metric), then
-    one line per result; floats written exactly (repr)."""
+    one line per result: the vector as ``text`` writes it, floats exactly (repr)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["rank", "id", "label", "embedding", *(metric.column for metric in metrics)])
@@ -23,7 +25,7 @@ def neighbors_csv(neighbors: Iterable[Neighbor], metrics: Sequence[Metric]) -> s
                 neighbor.rank,
                 neighbor.id,
                 neighbor.label,
-                to_text(neighbor.embedding),
+                text(neighbor.embedding),
                 *(repr(neighbor.distances[metric.name]) for metric in metrics),
             ]
         )

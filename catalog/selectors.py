@@ -70,7 +70,7 @@ class Neighbor:
     rank: int
     id: Any
     label: str
-    embedding: list[float]
+    embedding: Any
     distances: dict[str, float]
 
     def distance(self, metric: Metric) -> float:
@@ -145,7 +145,7 @@ def stored_dimensions(column: VectorColumn) -> int | None:
         .values_list(column.name, flat=True)
         .first()
     )
-    return None if value is None else len(value)
+    return None if value is None else column.type.length(value)
 
 
 def column_indexes(column: VectorColumn, *, using: str = "default") -> list[VectorIndex]:
@@ -170,7 +170,7 @@ def index_for(
 
 
 def distance_queryset(
-    *, column: VectorColumn, vector: list[float], metric: Metric, exclude_id: Any = None
+    *, column: VectorColumn, vector: Any, metric: Metric, exclude_id: Any = None
 ) -> QuerySet[Any]:
     """Rows with every distance to ``vector`` annotated, nearest first by ``metric``.
 
@@ -192,7 +192,7 @@ def distance_queryset(
 def nearest(
     *,
     column: VectorColumn,
-    vector: list[float],
+    vector: Any,
     k: int,
     metric: Metric,
     exact: bool = False,

@@ -31,7 +31,6 @@ from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
 from catalog.result_csv import neighbors_csv
 from catalog.selectors import SearchOutcome, nearest, similar_to
 from catalog.vector_fields import VectorColumn, vector_columns
-from catalog.vectors import norm
 
 
 class VectorAdminMixin:
@@ -250,7 +249,8 @@ class VectorAdminMixin:
     ) -> HttpResponse:
         if outcome is not None and request.GET.get("format") == "csv":
             response = HttpResponse(
-                neighbors_csv(outcome.neighbors, outcome.metrics), content_type="text/csv"
+                neighbors_csv(outcome.neighbors, outcome.metrics, text=outcome.column.text),
+                content_type="text/csv",
             )
             name = f"similar-to-{target.pk}" if target is not None else "vector-search"
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
@@ -297,7 +297,7 @@ def _short_column(column: VectorColumn) -> Callable[[Any], str]:
 def _norm_column(column: VectorColumn, *, several: bool) -> Callable[[Any], str]:
     def vector_norm(obj: Any) -> str:
         value = getattr(obj, column.name)
-        return "—" if value is None else f"{norm(value):.4g}"
+        return "—" if value is None else f"{column.type.magnitude(value):.4g}"
 
     vector_norm.short_description = f"{column.label} norm" if several else "norm"  # type: ignore[attr-defined]
     vector_norm.__name__ = f"{column.name}_norm"

@@ -8,17 +8,26 @@ from one, so none of them names a model.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from pgvector.django import HalfVectorField, VectorField
+from pgvector.django import BitField, HalfVectorField, SparseVectorField, VectorField
 
-from catalog.metrics import DENSE_METRICS, Metric
-from catalog.vectors import VectorError, format_vector, format_vector_short, norm, parse_vector
+from catalog.metrics import BIT_METRICS, DENSE_METRICS, Metric
+from catalog.vectors import (
+    VectorError,
+    format_sparse,
+    format_vector,
+    format_vector_short,
+    norm,
+    parse_bits,
+    parse_sparse_vector,
+    parse_vector,
+    to_text,
+)
 
 # The largest magnitude a halfvec (IEEE half precision) stores.
 HALF_MAX = 65504.0
@@ -26,11 +35,13 @@ HALF_MAX = 65504.0
 
 @dataclass(frozen=True)
 class VectorType:
-    """One of pgvector's column types, with what it allows."""
+    """One of pgvector's column types: its metrics, its limits, and how its values are
+    read from text and shown. ``vector`` and ``halfvec`` hold lists of floats."""
 
     name: str
     metrics: tuple[Metric, ...]
-    # The most dimensions an HNSW or IVFFlat index on the type may have.
+    # The most dimensions an HNSW or IVFFlat index on the type may have (sparsevec:
+    # the most non-zero values).
     max_indexed_dimensions: int
     # The largest magnitude one value may have (beyond it pgvector refuses the value).
     max_value: float | None = None
@@ -38,11 +49,118 @@ class VectorType:
     def opclass(self, metric: Metric) -> str:
         return metric.opclass(self.name)
 
+    def parse(self, text: str, dimensions: int | None) -> Any:
+        values = parse_vector(text, dimensions=dimensions)
+        if self.max_value is not None:
+            for position, value in enumerate(values, start=1):
+                if abs(value) > self.max_value:
+                    raise VectorError(
+                        f"Value {position} ({value:g}) is out of range for {self.name}: "
+                        f"at most ±{self.max_value:g}."
+                    )
+        return values
 
-VECTOR = VectorType("vector", DENSE_METRICS, max_indexed_dimensions=2000)
-HALFVEC = VectorType("halfvec", DENSE_METRICS, max_indexed_dimensions=4000, max_value=HALF_MAX)
+    def query(self, stored: Any) -> Any:
+        """A stored value, as the distance functions take it."""
+        return [float(value) for value in stored]
 
-_TYPES: dict[type[models.Field], VectorType] = {VectorField: VECTOR, HalfVectorField: HALFVEC}
+    def length(self, value: Any) -> int:
+        return len(value)
+
+    def short(self, value: Any) -> str:
+        """For a table cell: long vectors show their ends, their length and their norm."""
+        text = format_vector_short(value)
+        return f"{text}, norm {norm(value):.4g}" if len(value) > 8 else text
+
+    def full(self, value: Any) -> str:
+        return format_vector(value)
+
+    def text(self, value: Any) -> str:
+        """pgvector's own text of a value, exact, as in CSV files."""
+        return to_text(value)
+
+    def magnitude(self, value: Any) -> float:
+        return norm(value)
+
+    def is_zero(self, value: Any) -> bool:
+        return not any(value)
+
+
+@dataclass(frozen=True)
+class SparseType(VectorType):
+    """``sparsevec``: pgvector-python's ``SparseVector`` (indices from 0 in Python, from
+    1 in pgvector's text)."""
+
+    def parse(self, text: str, dimensions: int | None) -> Any:
+        return parse_sparse_vector(text, dimensions=dimensions)
+
+    def query(self, stored: Any) -> Any:
+        return stored
+
+    def length(self, value: Any) -> int:
+        return value.dimensions()
+
+    def short(self, value: Any) -> str:
+        nonzero = len(value.indices())
+        return (
+            f"{format_sparse(value, max_items=4, digits=4)} ({nonzero:,} non-zero), "
+            f"norm {norm(value.values()):.4g}"
+        )
+
+    def full(self, value: Any) -> str:
+        return format_sparse(value)
+
+    def text(self, value: Any) -> str:
+        return value.to_text()
+
+    def magnitude(self, value: Any) -> float:
+        return norm(value.values())
+
+    def is_zero(self, value: Any) -> bool:
+        return not any(value.values())
+
+
+@dataclass(frozen=True)
+class BitType(VectorType):
+    """``bit``: strings of 0 and 1, compared by Hamming or Jaccard distance."""
+
+    def parse(self, text: str, dimensions: int | None) -> Any:
+        return parse_bits(text, length=dimensions)
+
+    def query(self, stored: Any) -> Any:
+        return str(stored)
+
+    def short(self, value: Any) -> str:
+        bits = str(value)
+        if len(bits) <= 32:
+            return bits
+        return f"{bits[:16]}…{bits[-8:]} ({len(bits):,} bits, {bits.count('1'):,} set)"
+
+    def full(self, value: Any) -> str:
+        bits = str(value)
+        return " ".join(bits[start : start + 8] for start in range(0, len(bits), 8))
+
+    def text(self, value: Any) -> str:
+        return str(value)
+
+    def magnitude(self, value: Any) -> float:
+        return float(str(value).count("1"))
+
+    def is_zero(self, value: Any) -> bool:
+        return "1" not in str(value)
+
+
+VECTOR = VectorType("vector", DENSE_METRICS, max_indexed_dimensions=2_000)
+HALFVEC = VectorType("halfvec", DENSE_METRICS, max_indexed_dimensions=4_000, max_value=HALF_MAX)
+SPARSEVEC = SparseType("sparsevec", DENSE_METRICS, max_indexed_dimensions=1_000)
+BIT = BitType("bit", BIT_METRICS, max_indexed_dimensions=64_000)
+
+_TYPES: dict[type[models.Field], VectorType] = {
+    VectorField: VECTOR,
+    HalfVectorField: HALFVEC,
+    SparseVectorField: SPARSEVEC,
+    BitField: BIT,
+}
 
 
 @dataclass(frozen=True)
@@ -62,15 +180,16 @@ class VectorColumn:
         vector_type = _type_of(field)
         if vector_type is None:
             raise ImproperlyConfigured(
-                f"{model._meta.label}.{name} is not a vector field this catalog supports "
-                f"(VectorField or HalfVectorField)."
+                f"{model._meta.label}.{name} is not a pgvector field (VectorField, "
+                "HalfVectorField, SparseVectorField or BitField)."
             )
         return cls(
             model=model,
             name=name,
             column=field.column,
             type=vector_type,
-            dimensions=getattr(field, "dimensions", None),
+            # BitField calls its dimension count "length".
+            dimensions=getattr(field, "dimensions", getattr(field, "length", None)),
         )
 
     @property
@@ -97,36 +216,26 @@ class VectorColumn:
         names = ", ".join(metric.name for metric in self.type.metrics)
         raise ValueError(f"{self.type.name} columns have the metrics {names}, not {name!r}.")
 
-    def parse(self, text: str) -> list[float]:
+    def parse(self, text: str) -> Any:
         """Query text as a value of this field; ``VectorError`` with a message for the user."""
-        values = parse_vector(text, dimensions=self.dimensions)
-        limit = self.type.max_value
-        if limit is not None:
-            for position, value in enumerate(values, start=1):
-                if abs(value) > limit:
-                    raise VectorError(
-                        f"Value {position} ({value:g}) is out of range for {self.type.name}: "
-                        f"at most ±{limit:g}."
-                    )
-        return values
+        return self.type.parse(text, self.dimensions)
 
-    def values(self, obj: models.Model) -> list[float]:
-        """The stored vector of ``obj`` as a list of floats."""
-        return [float(value) for value in getattr(obj, self.name)]
+    def values(self, obj: models.Model) -> Any:
+        """The stored value of ``obj``, as the distance functions take it."""
+        return self.type.query(getattr(obj, self.name))
 
-    def short(self, value: Sequence[float]) -> str:
-        """For a table cell: long vectors show their ends, their length and their norm."""
-        text = format_vector_short(value)
-        if len(value) > 8:
-            text += f", norm {norm(value):.4g}"
-        return text
+    def short(self, value: Any) -> str:
+        return self.type.short(value)
 
-    def full(self, value: Sequence[float]) -> str:
-        return format_vector(value)
+    def full(self, value: Any) -> str:
+        return self.type.full(value)
 
-    def undefined_for(self, value: Sequence[float], metric: Metric) -> bool:
+    def text(self, value: Any) -> str:
+        return self.type.text(value)
+
+    def undefined_for(self, value: Any, metric: Metric) -> bool:
         """Cosine distance to the zero vector is NaN in pgvector."""
-        return metric.name == "cosine" and not any(math.isfinite(v) and v != 0 for v in value)
+        return metric.name == "cosine" and self.type.is_zero(value)
 
 
 def _type_of(field: Any) -> VectorType | None:

@@ -1,4 +1,6 @@
-"""Vectors as text and back: the one place for the rules of what a vector may be.
+"""Vectors as text and back: the one place for the rules of what a vector may be, for
+each of pgvector's types (dense ``vector``/``halfvec`` here first; ``sparsevec`` and
+``bit`` below).
 
 Accepted: ``[3,1,2]``, ``3,1,2``, ``3 1 2``, ``[ 3.0, 1e0, 2 ]`` — numbers in plain
 ASCII decimal or exponent notation, separated by commas and/or spaces, optionally in
@@ -14,6 +16,8 @@ import math
 import re
 import struct
 from collections.abc import Sequence
+
+from pgvector import SparseVector
 
 # pgvector stores float4: finite values up to this magnitude...
 FLOAT4_MAX = 3.4028234663852886e38
@@ -154,3 +158,82 @@ def float4_repr(value: float) -> str:
 def norm(values: Sequence[float]) -> float:
     """The Euclidean length of a vector."""
     return math.sqrt(math.fsum(float(value) * float(value) for value in values))
+
+
+# Sparse vectors -----------------------------------------------------------------------
+
+_SPARSE = re.compile(r"\{(?P<body>[^{}]*)\}\s*/\s*(?P<dimensions>[0-9]+)", re.ASCII)
+_INDEX = re.compile(r"[0-9]+", re.ASCII)
+
+
+def parse_sparse_vector(text: str, *, dimensions: int | None = None) -> SparseVector:
+    """Parse pgvector's sparse text, ``{1:0.5,7:2}/10`` (indices from 1, the dimension
+    count after the slash), or a dense list of every value (``[0, 0.5, 0]``).
+
+    Raises ``VectorError`` with a message fit to show the user.
+    """
+    if len(text) > MAX_TEXT_LENGTH:
+        raise VectorError(f"The vector text is too long ({len(text):,} characters).")
+    body = text.strip()
+    match = _SPARSE.fullmatch(body)
+    if match is None:
+        if body.startswith("{"):
+            raise VectorError(
+                "Write a sparse vector as {index:value, …}/dimensions, e.g. {1:0.5,7:2}/10 "
+                "(indices start at 1), or as the list of all its values."
+            )
+        return SparseVector(parse_vector(text, dimensions=dimensions))
+    count = int(match["dimensions"])
+    if count < 1:
+        raise VectorError("A sparse vector needs at least 1 dimension.")
+    if dimensions is not None and count != dimensions:
+        raise _dimension_error(dimensions, count)
+    entries: dict[int, float] = {}
+    inner = match["body"].strip()
+    for position, part in enumerate(inner.split(",") if inner else [], start=1):
+        index_text, colon, value_text = part.partition(":")
+        index_text = index_text.strip()
+        if not colon or not _INDEX.fullmatch(index_text):
+            shown = part.strip()[:20]
+            raise VectorError(f"Element {position} ({shown!r}) is not index:value, e.g. 7:2.5.")
+        index = int(index_text)
+        if not 1 <= index <= count:
+            raise VectorError(f"Index {index} is outside 1 to {count}: indices start at 1.")
+        if index - 1 in entries:
+            raise VectorError(f"Index {index} appears twice.")
+        value = _parse_number(value_text.strip(), position)
+        if value != 0:
+            entries[index - 1] = value
+    return SparseVector(entries, count)
+
+
+def format_sparse(value: SparseVector, *, max_items: int | None = None, digits: int = 6) -> str:
+    """``{1:0.5, 7:2}/10`` (indices from 1, as pgvector writes them); with ``max_items``,
+    the first ones and an ellipsis."""
+    pairs = list(zip(value.indices(), value.values(), strict=True))
+    shown = pairs if max_items is None else pairs[:max_items]
+    body = ", ".join(f"{index + 1}:{float(v):.{digits}g}" for index, v in shown)
+    if len(shown) < len(pairs):
+        body += ", …"
+    return f"{{{body}}}/{value.dimensions()}"
+
+
+# Bit vectors --------------------------------------------------------------------------
+
+
+def parse_bits(text: str, *, length: int | None = None) -> str:
+    """Parse bits, ``0101…`` (spaces between groups allowed), checking the count when
+    ``length`` is given. Raises ``VectorError`` with a message fit to show the user."""
+    if len(text) > MAX_TEXT_LENGTH:
+        raise VectorError(f"The bit text is too long ({len(text):,} characters).")
+    bits = "".join(text.split())
+    if not bits:
+        raise VectorError("Enter bits, for example 01011001.")
+    for position, character in enumerate(bits, start=1):
+        if character not in "01":
+            raise VectorError(
+                f"Character {position} ({character!r}) is not 0 or 1: write bits as 01011001."
+            )
+    if length is not None and len(bits) != length:
+        raise VectorError(f"expected {length} bits, not {len(bits)}.")
+    return bits

@@ -13,10 +13,18 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from pgvector import SparseVector
 
 from catalog import selectors
 from catalog.vector_fields import VectorColumn
-from tests.vector_models.models import Document, HalfDocument, Product, Untyped
+from tests.vector_models.models import (
+    BitDocument,
+    Document,
+    HalfDocument,
+    Product,
+    SparseDocument,
+    Untyped,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +62,34 @@ def products() -> list[Product]:
 
 
 @pytest.fixture
+def sparse_documents() -> list[SparseDocument]:
+    """30,000-d, at most 100 non-zero values each, drawn from a few topics' words."""
+    rng = np.random.default_rng(5)
+    topics = [rng.choice(30000, size=150, replace=False) for _ in range(6)]
+    rows = []
+    for i in range(200):
+        words = rng.choice(topics[i % 6], size=80, replace=False)
+        noise = rng.choice(30000, size=20, replace=False)
+        indices = sorted(set(words.tolist()) | set(noise.tolist()))
+        values = {int(index): float(rng.uniform(0.1, 3)) for index in indices}
+        rows.append(SparseDocument(title=f"sparse {i}", embedding=SparseVector(values, 30000)))
+    return SparseDocument.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def bit_documents() -> list[BitDocument]:
+    """1,024 bits each: a few random codes, 10% of each copy's bits flipped."""
+    rng = np.random.default_rng(6)
+    codes = rng.integers(2, size=(6, 1024))
+    rows = []
+    for i in range(200):
+        flips = rng.random(1024) < 0.1
+        bits = "".join(str(bit) for bit in np.where(flips, 1 - codes[i % 6], codes[i % 6]))
+        rows.append(BitDocument(title=f"bits {i}", embedding=bits))
+    return BitDocument.objects.bulk_create(rows)
+
+
+@pytest.fixture
 def admin_client() -> Client:
     client = Client()
     client.force_login(User.objects.create_superuser("admin", "", "pw"))
@@ -72,10 +108,18 @@ def exact_answer(
     for pk, value in model.objects.values_list("pk", field):
         if pk != exclude:
             ids.append(pk)
-            vectors.append(value)
+            vectors.append(as_array(value))
     matrix = np.asarray(vectors, dtype=np.float64)
-    query = np.asarray(query, dtype=np.float64)
-    if metric == "cosine":
+    query = as_array(query)
+    if metric in ("hamming", "jaccard"):
+        matrix, query = matrix.astype(bool), query.astype(bool)
+        differ = (matrix != query).sum(axis=1)
+        if metric == "hamming":
+            distances = differ.astype(np.float64)
+        else:
+            union = (matrix | query).sum(axis=1)
+            distances = np.where(union == 0, 1.0, 1 - (matrix & query).sum(axis=1) / union)
+    elif metric == "cosine":
         distances = 1 - matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query))
     elif metric == "l2":
         distances = np.linalg.norm(matrix - query, axis=1)
@@ -85,6 +129,15 @@ def exact_answer(
         distances = np.abs(matrix - query).sum(axis=1)
     order = np.argsort(distances, kind="stable")[:k]
     return [(ids[i], float(distances[i])) for i in order]
+
+
+def as_array(value: Any) -> np.ndarray:
+    """A stored or query value of any type as a dense numpy array."""
+    if isinstance(value, SparseVector):
+        return value.to_numpy().astype(np.float64)
+    if isinstance(value, str):
+        return np.fromiter((bit == "1" for bit in value), dtype=np.float64)
+    return np.asarray(value, dtype=np.float64)
 
 
 def results_csv(response: Any) -> list[dict[str, str]]:
@@ -97,6 +150,8 @@ COLUMN_OF_METRIC = {
     "l2": "l2_distance",
     "ip": "inner_product",
     "l1": "l1_distance",
+    "hamming": "hamming_distance",
+    "jaccard": "jaccard_distance",
 }
 
 
@@ -300,3 +355,94 @@ def test_an_ivfflat_search_raises_probes_and_scans_iteratively_to_k_rows(
     assert len(distances) == 100
     assert distances == sorted(distances)
     assert "reads only the lists nearest to the query" in response.content.decode()
+
+
+@pytest.mark.parametrize("metric", ["cosine", "l2", "ip", "l1"])
+def test_sparse_search_takes_pgvector_text_and_is_numpys_answer(
+    admin_client: Client, sparse_documents, metric: str
+) -> None:
+    query = SparseVector({3: 1.5, 120: 0.5, 29999: 2.0}, 30000)
+    text = "{4:1.5,121:0.5,30000:2}/30000"  # the same, 1-based as pgvector writes it
+    rows = results_csv(
+        admin_client.get(
+            url(SparseDocument, "search"),
+            {"vector": text, "metric": metric, "k": 10, "exact": 1, "format": "csv"},
+        )
+    )
+    assert_same_answer(rows, exact_answer(SparseDocument, "embedding", query, metric, 10), metric)
+
+
+def test_sparse_similar_and_the_non_zero_count_in_lists(
+    admin_client: Client, sparse_documents
+) -> None:
+    target = sparse_documents[0]
+    rows = results_csv(
+        admin_client.get(
+            url(SparseDocument, "similar", target.pk), {"k": 8, "exact": 1, "format": "csv"}
+        )
+    )
+    stored = SparseDocument.objects.get(pk=target.pk).embedding
+    expected = exact_answer(SparseDocument, "embedding", stored, "cosine", 8, exclude=target.pk)
+    assert_same_answer(rows, expected, "cosine")
+    assert rows[0]["embedding"].startswith("{")
+    assert rows[0]["embedding"].endswith("}/30000")
+    page = admin_client.get(url(SparseDocument, "changelist")).content.decode()
+    assert "non-zero), norm" in page
+
+
+@pytest.mark.usefixtures("index_scans_only")
+def test_sparse_indexed_search_uses_the_sparsevec_index(
+    admin_client: Client, sparse_documents
+) -> None:
+    response = admin_client.get(
+        url(SparseDocument, "search"), {"vector": "{1:1,2:1}/30000", "k": 5}
+    )
+    assert response.context["outcome"].scan_index == "sparsedocument_hnsw"
+
+
+@pytest.mark.parametrize("metric", ["hamming", "jaccard"])
+def test_bit_search_is_numpys_answer(admin_client: Client, bit_documents, metric: str) -> None:
+    bits = "".join(np.random.default_rng(8).choice(["0", "1"], size=1024))
+    spaced = " ".join(bits[i : i + 8] for i in range(0, 1024, 8))  # groups are fine
+    rows = results_csv(
+        admin_client.get(
+            url(BitDocument, "search"),
+            {"vector": spaced, "metric": metric, "k": 12, "exact": 1, "format": "csv"},
+        )
+    )
+    assert_same_answer(rows, exact_answer(BitDocument, "embedding", bits, metric, 12), metric)
+
+
+@pytest.mark.usefixtures("index_scans_only")
+def test_bit_pages_use_the_hamming_index_and_show_bits_shortly(
+    admin_client: Client, bit_documents
+) -> None:
+    target = bit_documents[2]
+    response = admin_client.get(url(BitDocument, "similar", target.pk), {"k": 5})
+    outcome = response.context["outcome"]
+    assert outcome.metric.name == "hamming"
+    assert outcome.scan_index == "bitdocument_hnsw"
+    assert [m.name for m in outcome.metrics] == ["hamming", "jaccard"]
+    page = admin_client.get(url(BitDocument, "changelist")).content.decode()
+    assert "(1,024 bits, " in page
+
+
+@pytest.mark.parametrize(
+    ("model", "vector", "message"),
+    [
+        (SparseDocument, "{1:1,1:2}/30000", "Index 1 appears twice"),
+        (SparseDocument, "{0:1}/30000", "Index 0 is outside 1 to 30000"),
+        (SparseDocument, "{1:1}/10", "expected 30000 dimensions, not 10"),
+        (SparseDocument, "{1:nan}/30000", "NaN"),
+        (SparseDocument, "{1=2}/30000", "is not index:value"),
+        (SparseDocument, "{}/30000", "cosine distance to a zero vector is undefined"),
+        (BitDocument, "0101", "expected 1024 bits, not 4"),
+        (BitDocument, "01x1", "Character 3 (&#x27;x&#x27;) is not 0 or 1"),
+    ],
+)
+def test_bad_sparse_and_bit_queries_get_a_clear_message(
+    admin_client: Client, model, vector: str, message: str
+) -> None:
+    response = admin_client.get(url(model, "search"), {"vector": vector})
+    assert response.status_code == 400
+    assert message in response.content.decode()

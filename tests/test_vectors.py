@@ -6,9 +6,12 @@ import pytest
 from catalog.vectors import (
     FLOAT4_MAX,
     VectorError,
+    format_sparse,
     format_vector,
     format_vector_short,
     norm,
+    parse_bits,
+    parse_sparse_vector,
     parse_vector,
     to_text,
 )
@@ -97,3 +100,29 @@ def test_norm_is_the_euclidean_length() -> None:
     assert norm([3, 4, 0]) == 5.0
     assert norm([0, 0, 0]) == 0.0
     assert math.isclose(norm([1, 1, 1]), math.sqrt(3))
+
+
+def test_sparse_text_is_one_based_as_pgvector_writes_it() -> None:
+    value = parse_sparse_vector("{1:0.5, 7:2}/10", dimensions=10)
+    assert (value.indices(), value.values(), value.dimensions()) == ([0, 6], [0.5, 2.0], 10)
+    assert format_sparse(value) == "{1:0.5, 7:2}/10"
+    assert value.to_text() == "{1:0.5,7:2.0}/10"
+
+
+def test_a_dense_list_is_a_sparse_vector_too_and_zeros_are_dropped() -> None:
+    value = parse_sparse_vector("[0, 1.5, 0]", dimensions=3)
+    assert (value.indices(), value.values()) == ([1], [1.5])
+    assert parse_sparse_vector("{2:0,3:1}/3").indices() == [2]
+
+
+def test_long_sparse_vectors_are_abbreviated() -> None:
+    value = parse_sparse_vector("{1:1,2:2,3:3,4:4,5:5}/9")
+    assert format_sparse(value, max_items=2) == "{1:1, 2:2, …}/9"
+
+
+def test_bits_accept_groups_and_check_their_count() -> None:
+    assert parse_bits("0101 1100", length=8) == "01011100"
+    with pytest.raises(VectorError, match="expected 8 bits, not 4"):
+        parse_bits("0101", length=8)
+    with pytest.raises(VectorError, match="Enter bits"):
+        parse_bits("   ")

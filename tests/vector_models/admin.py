@@ -3,7 +3,14 @@
 from django.contrib import admin
 
 from catalog.vector_admin import VectorModelAdmin
-from tests.vector_models.models import Document, HalfDocument, Product, Untyped
+from tests.vector_models.models import (
+    BitDocument,
+    Document,
+    HalfDocument,
+    Product,
+    SparseDocument,
+    Untyped,
+)
 
 
 @admin.register(Document)
@@ -23,4 +30,14 @@ class ProductAdmin(VectorModelAdmin):
 
 @admin.register(Untyped)
 class UntypedAdmin(VectorModelAdmin):
+    pass
+
+
+@admin.register(SparseDocument)
+class SparseDocumentAdmin(VectorModelAdmin):
+    pass
+
+
+@admin.register(BitDocument)
+class BitDocumentAdmin(VectorModelAdmin):
     pass

@@ -2,7 +2,14 @@
 vector fields on one model, a field without a fixed dimension count."""
 
 from django.db import models
-from pgvector.django import HalfVectorField, HnswIndex, IvfflatIndex, VectorField
+from pgvector.django import (
+    BitField,
+    HalfVectorField,
+    HnswIndex,
+    IvfflatIndex,
+    SparseVectorField,
+    VectorField,
+)
 
 
 class Document(models.Model):
@@ -79,3 +86,38 @@ class Untyped(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SparseDocument(models.Model):
+    """A 30,000-d sparse embedding (as from SPLADE), at most 100 non-zero values, HNSW
+    cosine (sparsevec indexes are HNSW only)."""
+
+    title = models.CharField(max_length=200)
+    embedding = SparseVectorField(dimensions=30000)
+
+    class Meta:
+        indexes = [
+            HnswIndex(
+                name="sparsedocument_hnsw",
+                fields=["embedding"],
+                opclasses=["sparsevec_cosine_ops"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BitDocument(models.Model):
+    """A 1,024-bit binary-quantized embedding, HNSW Hamming."""
+
+    title = models.CharField(max_length=200)
+    embedding = BitField(length=1024)
+
+    class Meta:
+        indexes = [
+            HnswIndex(name="bitdocument_hnsw", fields=["embedding"], opclasses=["bit_hamming_ops"])
+        ]
+
+    def __str__(self) -> str:
+        return self.title
