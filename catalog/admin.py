@@ -1,5 +1,6 @@
-"""The seed's Item in the admin: one user of the reusable vector admin
-(``catalog.vector_admin``), plus CSV import and export through COPY."""
+"""The catalog's own models in the admin, each one user of the reusable vector admin
+(``catalog.vector_admin``): the seed's Item (plus CSV import and export through COPY)
+and the handwritten digits."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from catalog.admin_imports import VectorImportExportMixin
-from catalog.models import Item
+from catalog.digit_pictures import digit_svg
+from catalog.models import Digit, Item
 from catalog.vector_admin import VectorModelAdmin
 
 
@@ -21,4 +23,27 @@ class ItemAdmin(VectorImportExportMixin, VectorModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # The embedding is not a form field (editable=False), so a blank add form could
         # only fail; rows arrive by import, the shell or the seed data.
+        return False
+
+
+@admin.register(Digit)
+class DigitAdmin(VectorModelAdmin):
+    """The handwritten digits: a picture of each, filtered by digit; their nearest
+    neighbours by L2 distance (the index's metric) are nearly always the same digit."""
+
+    list_display = ["id", "picture", "digit"]
+    list_display_links = ["id", "picture"]
+    list_filter = ["digit"]
+    list_per_page = 50
+    vector_metric = "l2"
+    readonly_fields = ["picture", "digit"]
+
+    @admin.display(description="picture")
+    def picture(self, digit: Digit) -> str:
+        return digit_svg(digit.image, label=f"handwritten {digit.digit}")
+
+    def result_picture(self, digit: Digit) -> str:
+        return digit_svg(digit.image, size=24, label=f"handwritten {digit.digit}")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -72,6 +72,8 @@ class Neighbor:
     label: str
     embedding: Any
     distances: dict[str, float]
+    # The row itself, for pages that show more of it (a picture, say).
+    obj: Any = field(default=None, compare=False, repr=False)
 
     def distance(self, metric: Metric) -> float:
         return self.distances[metric.name]
@@ -379,6 +381,7 @@ def _neighbors(rows: list[Any], column: VectorColumn) -> list[Neighbor]:
             distances={
                 metric.name: metric.shown(getattr(row, metric.column)) for metric in column.metrics
             },
+            obj=row,
         )
         for rank, row in enumerate(rows, start=1)
     ]

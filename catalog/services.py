@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import product
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import psycopg
@@ -15,7 +17,7 @@ from django.db.models import QuerySet
 from pgvector.django import HnswIndex
 
 from catalog.csv_rows import BadRow, FileError, GoodRow, read_rows
-from catalog.models import INDEX_NAME, Item
+from catalog.models import INDEX_NAME, Digit, Item
 from project.db_errors import is_connection_lost
 
 
@@ -38,6 +40,29 @@ def load_seed_items() -> int:
         ]
         Item.objects.bulk_create(items)
     return len(items)
+
+
+DIGITS_FILE = Path(__file__).resolve().parent / "data" / "digits.csv.gz"
+
+
+def read_digits() -> list[tuple[list[float], int]]:
+    """The 1,797 handwritten digits (catalog/data/README.md): 64 pixel values and the
+    digit, for each image."""
+    with gzip.open(DIGITS_FILE, "rt", encoding="ascii") as lines:
+        rows = [line.strip().split(",") for line in lines if line.strip()]
+    return [([float(value) for value in row[:64]], int(row[64])) for row in rows]
+
+
+def load_digits() -> int:
+    """Insert the handwritten digits if their table is empty; return how many were added."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Digit._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        if Digit.objects.exists():
+            return 0
+        digits = [Digit(image=image, digit=digit) for image, digit in read_digits()]
+        Digit.objects.bulk_create(digits, batch_size=1000)
+    return len(digits)
 
 
 # Imports and exports ---------------------------------------------------------------

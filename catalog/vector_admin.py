@@ -13,6 +13,7 @@ The views only parse the request with the forms and hand the cleaned values to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -43,6 +44,9 @@ class VectorAdminMixin:
                              type's first metric, cosine for vector and halfvec)
         vector_list_columns  add each vector field's short form, its norm and a
                              "similar" link to the changelist (True)
+
+    Define ``result_picture(obj)`` (returning safe HTML) to show a picture of each row
+    on the search and similar pages, and of the row whose neighbours are shown.
     """
 
     vector_fields: Sequence[str] | None = None
@@ -275,6 +279,13 @@ class VectorAdminMixin:
             "is_nav_sidebar_enabled": False,
             "csv_url": f"{request.path}?{csv_query.urlencode()}",
             "target_vector": column.full(column.values(target)) if target is not None else "",
+            # An admin that defines result_picture(obj) gets a picture beside each row.
+            "result_picture": _not_called_by_templates(getattr(self, "result_picture", None)),
+            "target_picture": (
+                self.result_picture(target)  # type: ignore[attr-defined]
+                if target is not None and hasattr(self, "result_picture")
+                else ""
+            ),
         }
         status = 400 if form.is_bound and form.errors else 200
         return TemplateResponse(request, self.neighbors_template, context, status=status)
@@ -314,3 +325,13 @@ def _full_column(column: VectorColumn) -> Callable[[Any], str]:
     full.short_description = column.label  # type: ignore[attr-defined]
     full.__name__ = f"{column.name}_full"
     return full
+
+
+def _not_called_by_templates(function: Callable[[Any], str] | None) -> Any:
+    """``function`` as a template variable that the template engine hands on as it is
+    (it calls any callable it resolves, with no arguments)."""
+    if function is None:
+        return None
+    wrapped = functools.partial(function)
+    wrapped.do_not_call_in_templates = True  # type: ignore[attr-defined]
+    return wrapped

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -13,9 +16,12 @@ register = template.Library()
 
 
 @register.simple_tag
-def neighbor_rows(outcome: SearchOutcome) -> SafeString:
-    """The result table's rows: rank, id, label, embedding, one cell per metric (the
-    chosen one marked) and a link to the row's own neighbours.
+def neighbor_rows(
+    outcome: SearchOutcome, picture: Callable[[Any], str] | None = None
+) -> SafeString:
+    """The result table's rows: rank, id, label (with ``picture`` of the row, when the
+    admin draws one), the vector, one cell per metric (the chosen one marked) and a link
+    to the row's own neighbours.
 
     Built in Python rather than with template loops: a page of 1,000 rows would
     otherwise spend most of its time in the template engine. Every value is escaped.
@@ -38,12 +44,13 @@ def neighbor_rows(outcome: SearchOutcome) -> SafeString:
             format_html(
                 '<tr class="similar-row"><td class="num">{rank}</td>'
                 '<td class="num"><a href="{items}{id}/change/">{id}</a></td>'
-                '<td>{label}</td><td class="vector"><code>{vector}</code></td>{cells}'
+                '<td>{picture}{label}</td><td class="vector"><code>{vector}</code></td>{cells}'
                 '<td><a href="{items}{id}/similar/{query}">similar</a></td></tr>',
                 rank=neighbor.rank,
                 items=items_url,
                 id=neighbor.id,
                 label=neighbor.label,
+                picture=picture(neighbor.obj) if picture and neighbor.obj is not None else "",
                 vector=outcome.column.short(neighbor.embedding),
                 cells=cells,
                 query=similar_query,

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from catalog.services import load_seed_items
+from catalog.services import load_digits, load_seed_items
 from project.supervise import run_supervised
 
 ADMIN_USERNAME = "admin"
@@ -22,7 +22,8 @@ ADMIN_USERNAME = "admin"
 class Command(BaseCommand):
     help = (
         "Apply migrations, make sure the superuser 'admin' exists, load the seed's 27 "
-        "vectors into an empty table, then serve the admin with DEBUG and the debug toolbar on."
+        "vectors and the 1,797 handwritten digits into empty tables, then serve the admin "
+        "with DEBUG and the debug toolbar on."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,6 +41,12 @@ class Command(BaseCommand):
         added = load_seed_items()
         if added:
             self.stdout.write(f"Loaded {added} example vectors from the seed tutorial.")
+        digits = load_digits()
+        if digits:
+            self.stdout.write(
+                f"Loaded {digits:,} handwritten digits (64-d vectors) from the UCI data set "
+                "that scikit-learn ships."
+            )
         if no_serve:
             return
         host = addrport.rsplit(":", 1)[0] if ":" in addrport else "127.0.0.1"
