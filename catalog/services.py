@@ -17,8 +17,8 @@ from django.db.models import QuerySet
 from pgvector.django import HnswIndex
 
 from catalog.csv_rows import BadRow, FileError, GoodRow, read_rows
+from catalog.db_errors import is_connection_lost
 from catalog.models import INDEX_NAME, Digit, Item
-from project.db_errors import is_connection_lost
 
 
 def seed_vectors() -> list[list[float]]:

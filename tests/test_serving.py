@@ -85,7 +85,10 @@ def test_serve_on_the_embedded_server_then_stop_leaves_nothing_running(
         assert b'name="csrfmiddlewaretoken"' in login
         status, css = client.get("/static/catalog/catalog.css")
         assert status == 200
-        assert css == (settings.BASE_DIR / "static" / "catalog" / "catalog.css").read_bytes()
+        assert (
+            css
+            == (settings.BASE_DIR / "catalog" / "static" / "catalog" / "catalog.css").read_bytes()
+        )
         process.send_signal(stop)
         assert process.wait(timeout=60) == 0
     finally:

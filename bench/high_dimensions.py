@@ -1,0 +1,249 @@
+"""768-d embeddings at 100,000 rows, stored as `vector` and as `halfvec`: the HNSW
+build, the index size, the search and similar pages against raw SQL, and recall@10
+against numpy's exact answer at several `hnsw.ef_search` values.
+
+    uv run python bench/high_dimensions.py [--rows 100000] [--dimensions 768]
+                                           [--queries 100] [--requests 100]
+
+The data are clustered (200 centres, each row a centre plus noise), as real
+embeddings are, not uniform noise. The queries are held out: drawn the same way,
+not in the table. Each type gets a table of its own in the benchmark database,
+`bench_hd_vector` and `bench_hd_halfvec`, with a cosine HNSW index (m=16,
+ef_construction=64); models over them are declared here and registered with the
+vector admin, as a user's would be, so the pages are the real ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from typing import Any
+
+import numpy as np
+from common import setup_django, summary, timed
+
+TYPES = ("vector", "halfvec")
+EF_SEARCH = (40, 100, 200)
+K = 10
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--dimensions", type=int, default=768)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=100)
+    args = parser.parse_args()
+
+    setup_django()
+    rng = np.random.default_rng(2026)
+    centres = rng.normal(size=(200, args.dimensions)).astype(np.float32)
+    data = clustered(rng, centres, args.rows)
+    queries = clustered(rng, centres, args.queries)
+    print(f"{args.rows:,} rows of {args.dimensions}-d clustered vectors, {args.queries} queries")
+
+    models = {name: declare_model(name, args.dimensions) for name in TYPES}
+    register_admins(models)
+    for name in TYPES:
+        report(name, models[name], data, queries, args)
+
+
+def clustered(rng: np.random.Generator, centres: np.ndarray, count: int) -> np.ndarray:
+    picks = rng.integers(len(centres), size=count)
+    noise = rng.normal(scale=0.6, size=(count, centres.shape[1])).astype(np.float32)
+    return centres[picks] + noise
+
+
+def declare_model(type_name: str, dimensions: int) -> Any:
+    """A model over the benchmark's table, as a user declares one."""
+    from django.db import models
+    from pgvector.django import HalfVectorField, VectorField
+
+    field = VectorField if type_name == "vector" else HalfVectorField
+    attrs = {
+        "__module__": __name__,
+        "embedding": field(dimensions=dimensions),
+        "Meta": type(
+            "Meta",
+            (),
+            {"app_label": "catalog", "db_table": f"bench_hd_{type_name}", "managed": False},
+        ),
+        "__str__": lambda self: f"row {self.pk}",
+    }
+    return type(f"HighDimensional{type_name.capitalize()}", (models.Model,), attrs)
+
+
+def register_admins(models: dict[str, Any]) -> None:
+    from django.contrib import admin
+
+    from catalog.vector_admin import VectorModelAdmin
+
+    for model in models.values():
+        admin.site.register(model, VectorModelAdmin)
+
+
+def load(type_name: str, data: np.ndarray) -> dict[str, float]:
+    """Create the table, COPY the rows in (binary), then build the index; timings and sizes."""
+    import psycopg
+    from django.db import connection
+    from pgvector import HalfVector, Vector
+    from pgvector.psycopg import register_vector
+
+    table = f"bench_hd_{type_name}"
+    dimensions = data.shape[1]
+    figures: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TABLE {table} (id bigint PRIMARY KEY, embedding {type_name}({dimensions}))"
+        )
+    started = time.perf_counter()
+    wrap = Vector if type_name == "vector" else HalfVector
+    # A connection of its own: pgvector's psycopg types would change what Django's reads.
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as raw:
+        register_vector(raw)
+        query = f"COPY {table} (id, embedding) FROM STDIN WITH (FORMAT BINARY)"
+        with raw.cursor() as cursor, cursor.copy(query) as copy:
+            copy.set_types(["int8", type_name])
+            for number, row in enumerate(data, start=1):
+                copy.write_row((number, wrap(row)))
+    figures["copy s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding {type_name}_cosine_ops) "
+            "WITH (m = 16, ef_construction = 64)"
+        )
+    figures["build s"] = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute(
+            "SELECT pg_relation_size(%s), pg_relation_size(%s)", [table, f"{table}_hnsw"]
+        )
+        table_bytes, index_bytes = cursor.fetchone()
+    figures["table MB"] = table_bytes / 2**20
+    figures["index MB"] = index_bytes / 2**20
+    return figures
+
+
+def stored(type_name: str, data: np.ndarray) -> np.ndarray:
+    """The values as PostgreSQL keeps them: float4, or float16 for halfvec."""
+    return data.astype(np.float16).astype(np.float32) if type_name == "halfvec" else data
+
+
+def exact_top(matrix: np.ndarray, queries: np.ndarray, k: int) -> list[set[int]]:
+    """numpy's exact cosine top k (ids from 1, as loaded)."""
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    answers = []
+    for query in queries:
+        scores = unit @ (query / np.linalg.norm(query))
+        top = np.argpartition(-scores, k)[:k]
+        answers.append({int(i) + 1 for i in top})
+    return answers
+
+
+def recall_at(type_name: str, queries: np.ndarray, truth: list[set[int]], ef: int) -> float:
+    import psycopg
+    from django.db import connection
+
+    table = f"bench_hd_{type_name}"
+    found = 0
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as conn:
+        for query, expected in zip(queries, truth, strict=True):
+            text = "[" + ",".join(map(repr, query.tolist())) + "]"
+            with conn.transaction():
+                conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef)])
+                conn.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
+                rows = conn.execute(
+                    f"SELECT id FROM {table} ORDER BY embedding <=> %s::{type_name} LIMIT {K}",
+                    [text],
+                ).fetchall()
+            found += len({row[0] for row in rows} & expected)
+    return found / (K * len(queries))
+
+
+def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, args) -> None:
+    import psycopg
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+
+    from catalog.metrics import COSINE
+    from catalog.selectors import index_for, nearest, search_settings
+    from catalog.vector_fields import VectorColumn
+
+    print(f"\n## {type_name}({args.dimensions}), {args.rows:,} rows", flush=True)
+    figures = load(type_name, data)
+    print(
+        f"COPY {figures['copy s']:.1f} s, CREATE INDEX (HNSW, m=16, ef_construction=64) "
+        f"{figures['build s']:.1f} s; table {figures['table MB']:.0f} MB, "
+        f"index {figures['index MB']:.0f} MB",
+        flush=True,
+    )
+    truth = exact_top(stored(type_name, data), stored(type_name, queries), K)
+    for ef in EF_SEARCH:
+        print(f"recall@{K} at hnsw.ef_search {ef}: {recall_at(type_name, queries, truth, ef):.3f}")
+
+    column = VectorColumn.of(model, "embedding")
+    index = index_for(column, COSINE)
+    settings = search_settings(k=K, exact=False, index=index)
+    texts = [",".join(f"{value:.5g}" for value in query) for query in queries]
+    rng = random.Random(3)
+    User.objects.filter(username="bench-hd").delete()
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.create_superuser("bench-hd", "", "bench"))
+    app = f"/admin/catalog/{model._meta.model_name}"
+    raw = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+
+    def raw_search() -> None:
+        text = "[" + rng.choice(texts) + "]"
+        with raw.transaction():
+            for name, value in settings.items():
+                raw.execute("SELECT set_config(%s, %s, true)", [name, value])
+            rows = raw.execute(
+                f"SELECT id, embedding::text, embedding <=> %(q)s::{type_name}, "
+                f"embedding <-> %(q)s::{type_name}, embedding <#> %(q)s::{type_name}, "
+                f"embedding <+> %(q)s::{type_name} FROM bench_hd_{type_name} "
+                f"ORDER BY 3 LIMIT {K}",
+                {"q": text},
+            ).fetchall()
+        assert len(rows) == K
+
+    def selector() -> None:
+        vector = [float(value) for value in rng.choice(texts).split(",")]
+        assert len(nearest(column=column, vector=vector, k=K, metric=COSINE).neighbors) == K
+
+    def search_page() -> None:
+        response = client.get(f"{app}/search/", {"vector": rng.choice(texts), "k": K})
+        assert response.content.count(b'class="similar-row"') == K, response.status_code
+
+    def similar_page() -> None:
+        response = client.get(f"{app}/{rng.randint(1, args.rows)}/similar/", {"k": K})
+        assert response.content.count(b'class="similar-row"') == K, response.status_code
+
+    results = {}
+    for name, run in (
+        ("raw SQL (psycopg)", raw_search),
+        ("selector nearest()", selector),
+        ("admin search page", search_page),
+        ("admin similar page", similar_page),
+    ):
+        run()  # warm up
+        results[name] = summary(timed(run, args.requests))
+    raw.close()
+    used = nearest(column=column, vector=queries[0].tolist(), k=K, metric=COSINE).scan_index
+    print(f"\nSearches served by: {used}; settings {settings}\n")
+    base = results["raw SQL (psycopg)"]["p50"]
+    print("| what | p50 ms | p90 ms | p99 ms | p50 / raw |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, row in results.items():
+        print(
+            f"| {name} | {row['p50']:.2f} | {row['p90']:.2f} | {row['p99']:.2f} | "
+            f"{row['p50'] / base:.1f}x |"
+        )
+    print(flush=True)
+
+
+if __name__ == "__main__":
+    main()
