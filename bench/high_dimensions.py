@@ -118,9 +118,7 @@ def load(type_name: str, data: np.ndarray) -> dict[str, float]:
     figures["build s"] = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {table}")
-        cursor.execute(
-            "SELECT pg_relation_size(%s), pg_relation_size(%s)", [table, f"{table}_hnsw"]
-        )
+        cursor.execute("SELECT pg_table_size(%s), pg_relation_size(%s)", [table, f"{table}_hnsw"])
         table_bytes, index_bytes = cursor.fetchone()
     figures["table MB"] = table_bytes / 2**20
     figures["index MB"] = index_bytes / 2**20

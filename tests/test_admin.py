@@ -100,7 +100,7 @@ def test_search_lists_the_nearest_rows_with_every_distance(admin_client, seed_it
         assert header in html
     assert "0.0180195" in html
     assert "Served by the index <code>item_embedding_hnsw_idx</code>" in html
-    assert "hnsw.ef_search = 40" in html
+    assert "hnsw.ef_search = 100" in html
     assert "hnsw.iterative_scan = strict_order" in html
 
 

@@ -68,7 +68,7 @@ def test_leave_one_out_1nn_agrees_with_numpy(digits: list[Digit]) -> None:
     exact_agreement = float(np.mean(exact_right))
     assert exact_agreement == pytest.approx(float(np.mean(numpy_right)), abs=1 / 1797)
     assert exact_agreement > 0.98
-    # Through the HNSW index (ef_search 40, iterative scan): as good, within a few rows.
+    # Through the HNSW index (ef_search 100, iterative scan): as good, within a few rows.
     assert float(np.mean(index_right)) >= exact_agreement - 5 / 1797
 
 

@@ -64,7 +64,7 @@ def test_a_cosine_search_shows_the_operator_settings_and_the_index_scan(
     assert "&lt;=&gt;" in text
     assert "Verdict:</strong> uses index item_embedding_hnsw_idx" in text
     assert "Index Scan using item_embedding_hnsw_idx" in text
-    assert "hnsw.ef_search</code></td><td>40" in text
+    assert "hnsw.ef_search</code></td><td>100" in text
     assert "hnsw.iterative_scan</code></td><td>strict_order" in text
     assert "hnsw.max_scan_tuples" in text
     assert "ivfflat.probes" in text
