@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import psycopg
-from django.db import DatabaseError, InterfaceError, connection, transaction
+from django.db import DatabaseError, InterfaceError, connection, models, transaction
 from django.db.models import QuerySet
 from pgvector.django import HnswIndex
 
 from catalog.csv_rows import BadRow, FileError, GoodRow, read_rows
 from catalog.db_errors import is_connection_lost
 from catalog.models import INDEX_NAME, Digit, Item
+from catalog.vector_fields import vector_columns
 
 
 def seed_vectors() -> list[list[float]]:
@@ -275,32 +276,50 @@ def _pick_strategy(strategy: str, *, replace: bool, incoming: int) -> str:
     return strategy
 
 
-def export_vectors(out: BinaryIO, *, ids: Iterable[int] | None = None) -> int:
-    """Write ``id,label,embedding`` CSV for all items (or those with ``ids``) to ``out``,
+def export_columns(model: type[models.Model]) -> tuple[str, ...]:
+    """The columns of ``model``'s export, by field name: its primary key, its other
+    concrete fields (a foreign key as the related row's id), then its vector fields
+    (as pgvector writes them: ``[1,2,3]``, ``{1:0.5}/10``, ``0101``)."""
+    vectors = {column.name for column in vector_columns(model)}
+    fields = [field.name for field in model._meta.concrete_fields if not field.primary_key]
+    return (
+        model._meta.pk.name,
+        *(name for name in fields if name not in vectors),
+        *(name for name in fields if name in vectors),
+    )
+
+
+def export_vectors(
+    out: BinaryIO, *, model: type[models.Model] = Item, ids: Iterable[Any] | None = None
+) -> int:
+    """Write the CSV of every row of ``model`` (or those with ``ids``) to ``out``,
     streamed by PostgreSQL's COPY; returns the bytes written."""
     written = 0
-    for chunk in export_chunks(ids=ids):
+    for chunk in export_chunks(queryset=model._default_manager.all(), ids=ids):
         out.write(chunk)
         written += len(chunk)
     return written
 
 
-EXPORT_COLUMNS = ("id", "label", "embedding")
+EXPORT_COLUMNS = export_columns(Item)
 
 
 def export_chunks(
     *,
-    queryset: QuerySet[Item] | None = None,
-    ids: Iterable[int] | None = None,
-    columns: Iterable[str] = EXPORT_COLUMNS,
+    queryset: QuerySet[Any] | None = None,
+    ids: Iterable[Any] | None = None,
+    columns: Iterable[str] | None = None,
 ) -> Iterator[bytes]:
-    """The export CSV (``id,label,embedding``) of ``queryset`` (default: every item), as
-    it streams out of ``COPY ... TO STDOUT``, header first, ordered by id."""
+    """The export CSV of ``queryset`` (default: every item), as it streams out of
+    ``COPY ... TO STDOUT``: a header of field names, then the rows by primary key.
+    ``columns`` picks some of the model's export columns."""
     queryset = Item.objects.all() if queryset is None else queryset
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
-    chosen = [column for column in EXPORT_COLUMNS if column in set(columns)]
-    rows = queryset.order_by("id").values_list(*(chosen or EXPORT_COLUMNS))
+    every = export_columns(queryset.model)
+    wanted = set(every if columns is None else columns)
+    chosen = [column for column in every if column in wanted] or list(every)
+    rows = queryset.order_by("pk").values_list(*chosen)
     sql, params = rows.query.sql_with_params()
     query = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)"
     connection.ensure_connection()

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from pgvector import SparseVector
@@ -446,3 +449,50 @@ def test_bad_sparse_and_bit_queries_get_a_clear_message(
     response = admin_client.get(url(model, "search"), {"vector": vector})
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def export(*args: str) -> tuple[list[dict[str, str]], str]:
+    out, err = io.StringIO(), io.StringIO()
+    target = io.BytesIO()
+    with mock.patch("sys.stdout", new=mock.Mock(buffer=target)):
+        call_command("export_vectors", *args, stdout=out, stderr=err)
+    return list(csv.DictReader(io.StringIO(target.getvalue().decode()))), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("model", "fixture", "columns"),
+    [
+        (Document, "documents", ["id", "title", "embedding"]),
+        (HalfDocument, "half_documents", ["id", "title", "embedding"]),
+        (Product, "products", ["id", "name", "text_embedding", "image_embedding"]),
+        (SparseDocument, "sparse_documents", ["id", "title", "embedding"]),
+        (BitDocument, "bit_documents", ["id", "title", "embedding"]),
+    ],
+)
+def test_export_vectors_writes_any_models_rows_as_pgvector_text(
+    request, model, fixture: str, columns: list[str]
+) -> None:
+    request.getfixturevalue(fixture)
+    rows, err = export("--model", model._meta.label)
+    assert list(rows[0]) == columns
+    assert len(rows) == model.objects.count()
+    assert f"Wrote {model._meta.label} ({','.join(columns)})" in err
+    first = model.objects.order_by("pk").first()
+    for name in columns[2:]:
+        column = VectorColumn.of(model, name)
+        # The text is pgvector's own, and reads back as the stored value.
+        assert rows[0][name] == column.text(getattr(first, name))
+        assert column.parse(rows[0][name]) == column.values(first)
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        ("nowhere.Thing", "No model 'nowhere.Thing': name it as app_label.ModelName"),
+        ("Document", "No model 'Document'"),
+        ("auth.User", "auth.User has no pgvector field"),
+    ],
+)
+def test_export_vectors_names_a_bad_model_clearly(label: str, message: str) -> None:
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("export_vectors", "--model", label)

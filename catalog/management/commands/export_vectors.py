@@ -1,4 +1,5 @@
-"""``manage.py export_vectors [FILE]``: every item as CSV, streamed by COPY."""
+"""``manage.py export_vectors [FILE] [--model app.Model]``: a model's rows as CSV,
+streamed by COPY."""
 
 from __future__ import annotations
 
@@ -6,26 +7,62 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models
 
-from catalog.services import export_vectors
+from catalog.services import export_columns, export_vectors
+from catalog.vector_fields import vector_columns
+
+DEFAULT_MODEL = "catalog.Item"
+
+
+def vector_model(label: str) -> type[models.Model]:
+    """The model called ``label`` (``app_label.ModelName``), which must have a vector
+    field; ``CommandError`` with a clear message otherwise."""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError) as error:
+        raise CommandError(
+            f"No model {label!r}: name it as app_label.ModelName, e.g. {DEFAULT_MODEL}."
+        ) from error
+    try:
+        columns = vector_columns(model)
+    except ImproperlyConfigured as error:
+        raise CommandError(str(error)) from error
+    if not columns:
+        raise CommandError(f"{model._meta.label} has no pgvector field.")
+    return model
 
 
 class Command(BaseCommand):
-    help = "Write every item as CSV (id,label,embedding) to FILE or standard output, streamed."
+    help = (
+        "Write every row of a model with vector fields as CSV (its id, its other fields, "
+        "then its vectors as pgvector writes them) to FILE or standard output, streamed."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "file", nargs="?", default="-", help="the output file (default: -, stdout)"
         )
+        parser.add_argument(
+            "--model",
+            default=DEFAULT_MODEL,
+            help=f"the model, as app_label.ModelName (default: {DEFAULT_MODEL})",
+        )
 
-    def handle(self, *args: Any, file: str, **options: Any) -> None:
+    def handle(self, *args: Any, file: str, model: str, **options: Any) -> None:
+        chosen = vector_model(model)
         started = time.perf_counter()
         if file == "-":
-            written = export_vectors(sys.stdout.buffer)
+            written = export_vectors(sys.stdout.buffer, model=chosen)
             sys.stdout.buffer.flush()
         else:
             with open(file, "wb") as out:
-                written = export_vectors(out)
+                written = export_vectors(out, model=chosen)
         seconds = time.perf_counter() - started
-        self.stderr.write(f"Wrote {written:,} bytes in {seconds:.1f} s.")
+        columns = ",".join(export_columns(chosen))
+        self.stderr.write(
+            f"Wrote {chosen._meta.label} ({columns}): {written:,} bytes in {seconds:.1f} s."
+        )
