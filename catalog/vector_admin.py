@@ -121,7 +121,8 @@ class VectorAdminMixin:
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)  # type: ignore[misc]
-        if self.has_view_permission(request):
+        # actions = None switches the changelist's actions off, this one too.
+        if self.actions is not None and self.has_view_permission(request):
             description = f"Find {self.opts.verbose_name_plural} similar to the selected one"
             actions["find_similar"] = (VectorAdminMixin.find_similar, "find_similar", description)
         return actions

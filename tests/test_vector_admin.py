@@ -496,3 +496,17 @@ def test_export_vectors_writes_any_models_rows_as_pgvector_text(
 def test_export_vectors_names_a_bad_model_clearly(label: str, message: str) -> None:
     with pytest.raises(CommandError, match=re.escape(message)):
         call_command("export_vectors", "--model", label)
+
+
+def test_an_admin_without_actions_gets_no_find_similar_action(admin_client: Client) -> None:
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from tests.vector_models.admin import DocumentAdmin
+
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(username="admin")
+    quiet = DocumentAdmin(Document, admin.site)
+    assert "find_similar" in quiet.get_actions(request)
+    quiet.actions = None
+    assert quiet.get_actions(request) == {}
