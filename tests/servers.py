@@ -8,6 +8,8 @@ import os
 import pwd
 import re
 import socket
+import subprocess
+import sys
 import time
 import urllib.parse
 import warnings
@@ -27,11 +29,43 @@ with warnings.catch_warnings():
         ensure_user_exists,
     )
 
+BASE_DIR = Path(__file__).resolve().parents[1]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_manage(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``manage.py <args>`` in a process of its own, its output (both streams) readable
+    line by line with ``read_until``."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def read_until(process: subprocess.Popen[str], pattern: str, *, timeout: float) -> list[str]:
+    """Read the process's output lines until one matches ``pattern``."""
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        lines.append(line)
+        if re.search(pattern, line):
+            return lines
+    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(lines)}")
 
 
 def postgres_processes(pgdata: Path) -> list[psutil.Process]:

@@ -19,8 +19,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.e2e.conftest import read_until
-from tests.servers import HttpSession, PostgresOnTcp, free_port, postgres_processes
+from tests.servers import (
+    HttpSession,
+    PostgresOnTcp,
+    free_port,
+    postgres_processes,
+    read_until,
+    start_manage,
+)
 
 SEED_TOP4_DISTANCES = [0.0, 0.0180194939380343, 0.0189770568240547, 0.0200421129877772]
 ADMIN_PASSWORD = "a long admin password for the test"
@@ -48,7 +54,6 @@ def app_env(server: PostgresOnTcp) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "test-only-" + "k" * 50,
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
-        "PYTHONUNBUFFERED": "1",
     }
 
 
@@ -87,14 +92,7 @@ def prepared(app_env: dict[str, str]) -> dict[str, str]:
 def served(prepared: dict[str, str]) -> Iterator[int]:
     """``manage.py serve`` with two gunicorn workers; stopped with SIGTERM at the end."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=settings.BASE_DIR,
-        env=prepared,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_manage("serve", f"127.0.0.1:{port}", "--workers", "2", env=prepared)
     try:
         read_until(process, r"Booting worker", timeout=120)
         yield port

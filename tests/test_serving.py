@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import psutil
@@ -14,8 +12,14 @@ import pytest
 from django.conf import settings
 
 from project.serving import default_workers
-from tests.e2e.conftest import read_until
-from tests.servers import HttpSession, free_port, postgres_processes, wait_until_no_postgres
+from tests.servers import (
+    HttpSession,
+    free_port,
+    postgres_processes,
+    read_until,
+    start_manage,
+    wait_until_no_postgres,
+)
 from tests.test_settings import PRODUCTION_ENV, run
 
 
@@ -64,16 +68,8 @@ def test_serve_on_the_embedded_server_then_stop_leaves_nothing_running(
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "EMBEDDED_PGDATA": str(pgdata),
-        "PYTHONUNBUFFERED": "1",
     }
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}", "--workers", "3"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_manage("serve", f"127.0.0.1:{port}", "--workers", "3", env=env)
     try:
         lines = read_until(process, r"Booting worker", timeout=180)
         assert "with 3 gunicorn worker processes, DEBUG off" in "".join(lines)

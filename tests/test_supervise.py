@@ -15,8 +15,13 @@ import psutil
 import pytest
 from django.conf import settings
 
-from tests.e2e.conftest import read_until
-from tests.servers import free_port, postgres_processes, wait_until_no_postgres
+from tests.servers import (
+    free_port,
+    postgres_processes,
+    read_until,
+    start_manage,
+    wait_until_no_postgres,
+)
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")), reason="runs quickstart on an embedded server of its own"
@@ -29,15 +34,8 @@ def quickstart(pgdata: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     (with everything it started) if the test leaves it running."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "PYTEST_VERSION"}
-    env |= {"EMBEDDED_PGDATA": str(pgdata), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "quickstart", f"127.0.0.1:{port}"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env |= {"EMBEDDED_PGDATA": str(pgdata)}
+    process = start_manage("quickstart", f"127.0.0.1:{port}", env=env)
     try:
         read_until(process, r"Quit the server with", timeout=180)
         yield process, port

@@ -7,8 +7,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.servers import free_port, wait_until_no_postgres
+from tests.servers import free_port, read_until, start_manage, wait_until_no_postgres
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -81,23 +79,6 @@ class DevServer:
     output: list[str]
 
 
-def read_until(process: subprocess.Popen[str], pattern: str, *, timeout: float) -> list[str]:
-    """Read the process's output lines until one matches ``pattern``."""
-    deadline = time.monotonic() + timeout
-    lines: list[str] = []
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            if process.poll() is not None:
-                break
-            continue
-        lines.append(line)
-        if re.search(pattern, line):
-            return lines
-    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(lines)}")
-
-
 @pytest.fixture(scope="module")
 def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """``manage.py quickstart`` exactly as the README runs it, on a new embedded server
@@ -110,16 +91,8 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     env = {key: value for key, value in os.environ.items() if key not in hidden}
     env |= {
         "EMBEDDED_PGDATA": str(pgdata),
-        "PYTHONUNBUFFERED": "1",
     }
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "quickstart", f"127.0.0.1:{port}"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_manage("quickstart", f"127.0.0.1:{port}", env=env)
     try:
         lines = read_until(process, r"Quit the server with", timeout=180)
         match = re.search(r"with password: (\S+)", "".join(lines))
