@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +14,13 @@ from hypothesis import strategies as st
 
 from catalog.models import Item
 from catalog.services import import_vectors
-from catalog.vectors import FLOAT4_OVERFLOW, VectorError, parse_vector
+from catalog.vectors import (
+    FLOAT4_OVERFLOW,
+    VectorError,
+    parse_bits,
+    parse_sparse_vector,
+    parse_vector,
+)
 
 FIXTURES_OK = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -143,5 +150,60 @@ def test_random_search_parameters_never_give_a_500(
 ) -> None:
     response = admin_client.get(
         "/admin/catalog/item/search/", {"vector": vector, "k": k, "metric": metric}
+    )
+    assert response.status_code in {200, 400}
+
+
+def value_or_message(parse: Any, text: str, **limits: Any) -> Any:
+    """What ``parse`` made of ``text``, or the message it refused it with (never empty)."""
+    message = ""
+    try:
+        return parse(text, **limits)
+    except VectorError as error:
+        message = str(error)
+    assert message
+    return message
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_any_text_is_a_sparse_vector_or_refused_with_a_message(text: str) -> None:
+    value = value_or_message(parse_sparse_vector, text, dimensions=30)
+    if isinstance(value, str):
+        return
+    assert value.dimensions() == 30
+    assert all(math.isfinite(v) and v != 0 for v in value.values())
+    assert all(0 <= index < 30 for index in value.indices())
+
+
+@given(st.from_regex(r"\{([0-9]{1,3}:-?[0-9.e]{1,6},?){0,6}\}/[0-9]{1,3}", fullmatch=True))
+@settings(max_examples=300, deadline=None)
+def test_sparse_text_of_the_right_shape_parses_or_is_refused_with_a_message(text: str) -> None:
+    value_or_message(parse_sparse_vector, text)
+
+
+@given(st.text(alphabet="01 x\t", max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_any_text_is_bits_or_refused_with_a_message(text: str) -> None:
+    result = value_or_message(parse_bits, text, length=16)
+    if set(result) <= {"0", "1"}:  # parsed (a message is words)
+        assert len(result) == 16
+        assert result == "".join(text.split())
+
+
+@pytest.mark.django_db
+@given(
+    st.sampled_from(["sparsedocument", "bitdocument", "product", "untyped", "halfdocument"]),
+    st.text(max_size=200),
+    st.text(max_size=12),
+    st.text(max_size=12),
+)
+@FIXTURES_OK
+def test_random_search_parameters_on_every_type_never_give_a_500(
+    admin_client, model: str, vector: str, field: str, metric: str
+) -> None:
+    response = admin_client.get(
+        f"/admin/vector_models/{model}/search/",
+        {"vector": vector, "field": field, "metric": metric},
     )
     assert response.status_code in {200, 400}
