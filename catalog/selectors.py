@@ -20,7 +20,7 @@ from django.db import connection, connections, models, transaction
 from django.db.models import QuerySet
 
 from catalog.metrics import Metric
-from catalog.vector_fields import VectorColumn
+from catalog.vector_fields import VectorColumn, vector_columns
 from catalog.vector_sql import VECTOR_SETTINGS, is_select
 
 MAX_K = 1000
@@ -33,8 +33,6 @@ DEFAULT_EF_SEARCH = 100
 MAX_EF_SEARCH = 1000
 # The settings a vector search may depend on, read back after they are set.
 _INDEX_SCAN = re.compile(r"Index (?:Only )?Scan using (\S+)")
-# Django's internal types of pgvector's fields (their class names).
-_VECTOR_FIELD_TYPES = {"VectorField", "HalfVectorField", "SparseVectorField", "BitField"}
 REPORTED_SETTINGS = {
     "hnsw": ("hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples", "enable_indexscan"),
     "ivfflat": (
@@ -183,11 +181,7 @@ def distance_queryset(
     The model's other vector fields are left unread: they can be large.
     """
     annotations = {m.column: m.function(column.name, vector) for m in column.metrics}
-    others = [
-        field.name
-        for field in column.model._meta.concrete_fields
-        if field.name != column.name and field.get_internal_type() in _VECTOR_FIELD_TYPES
-    ]
+    others = [other.name for other in vector_columns(column.model) if other.name != column.name]
     queryset = column.model._default_manager.annotate(**annotations).defer(*others)
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)

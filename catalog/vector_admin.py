@@ -66,11 +66,13 @@ class VectorAdminMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        columns = self.get_vector_columns()
+        # Read from the model once: every page and form works from these.
+        self._vector_columns = vector_columns(self.model, self.vector_fields)
+        columns = self._vector_columns
         if not columns:
             raise ImproperlyConfigured(
-                f"{type(self).__name__}: {self.model._meta.label} has no vector field "
-                "(VectorField or HalfVectorField)."
+                f"{type(self).__name__}: {self.model._meta.label} has no pgvector field "
+                "(VectorField, HalfVectorField, SparseVectorField or BitField)."
             )
         # Made once: the admin tells its read-only fields apart by identity.
         several = len(columns) > 1
@@ -87,7 +89,7 @@ class VectorAdminMixin:
 
     def get_vector_columns(self) -> list[VectorColumn]:
         """The vector fields this admin searches, described for the selectors."""
-        return vector_columns(self.model, self.vector_fields)
+        return self._vector_columns
 
     def url_name(self, verb: str) -> str:
         """``<app>_<model>_<verb>``, as Django names the admin's own URLs."""
@@ -154,7 +156,11 @@ class VectorAdminMixin:
         ]
 
     def search_form(self, data: Any = None, **kwargs: Any) -> VectorSearchForm:
-        return VectorSearchForm(
+        return self._query_form(VectorSearchForm, data, **kwargs)
+
+    def _query_form(self, form_class: type[NeighborsForm], data: Any, **kwargs: Any) -> Any:
+        """The search or similar page's form, with this admin's fields and defaults."""
+        return form_class(
             data,
             columns=self.get_vector_columns(),
             default_k=self.vector_k,
@@ -214,12 +220,7 @@ class VectorAdminMixin:
             return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
                 request, self.opts, object_id
             )
-        form = NeighborsForm(
-            request.GET,
-            columns=self.get_vector_columns(),
-            default_k=self.vector_k,
-            default_metric=self.vector_metric,
-        )
+        form = self._query_form(NeighborsForm, request.GET)
         outcome = None
         if form.is_valid():
             data = form.cleaned_data
@@ -262,8 +263,9 @@ class VectorAdminMixin:
             return response
         csv_query = request.GET.copy()
         csv_query["format"] = "csv"
-        column = form.cleaned_data.get("column") if form.is_bound and form.is_valid() else None
-        column = column or self.get_vector_columns()[0]
+        # The field asked about (kept even when another option was refused), else the first.
+        column = getattr(form, "cleaned_data", {}).get("column") or self.get_vector_columns()[0]
+        picture = getattr(self, "result_picture", None)
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -271,22 +273,16 @@ class VectorAdminMixin:
             "form": form,
             "outcome": outcome,
             "target": target,
-            "metrics": outcome.metrics if outcome is not None else column.metrics,
             "changelist_url": reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
             ),
-            "similar_url_name": f"admin:{self.url_name('similar')}",
             # The results pages need the width for their table.
             "is_nav_sidebar_enabled": False,
             "csv_url": f"{request.path}?{csv_query.urlencode()}",
             "target_vector": column.full(column.values(target)) if target is not None else "",
             # An admin that defines result_picture(obj) gets a picture beside each row.
-            "result_picture": _not_called_by_templates(getattr(self, "result_picture", None)),
-            "target_picture": (
-                self.result_picture(target)  # type: ignore[attr-defined]
-                if target is not None and hasattr(self, "result_picture")
-                else ""
-            ),
+            "result_picture": _not_called_by_templates(picture),
+            "target_picture": picture(target) if picture and target is not None else "",
         }
         status = 400 if form.is_bound and form.errors else 200
         return TemplateResponse(request, self.neighbors_template, context, status=status)

@@ -40,9 +40,6 @@ class VectorType:
 
     name: str
     metrics: tuple[Metric, ...]
-    # The most dimensions an HNSW or IVFFlat index on the type may have (sparsevec:
-    # the most non-zero values).
-    max_indexed_dimensions: int
     # The largest magnitude one value may have (beyond it pgvector refuses the value).
     max_value: float | None = None
 
@@ -150,10 +147,10 @@ class BitType(VectorType):
         return "1" not in str(value)
 
 
-VECTOR = VectorType("vector", DENSE_METRICS, max_indexed_dimensions=2_000)
-HALFVEC = VectorType("halfvec", DENSE_METRICS, max_indexed_dimensions=4_000, max_value=HALF_MAX)
-SPARSEVEC = SparseType("sparsevec", DENSE_METRICS, max_indexed_dimensions=1_000)
-BIT = BitType("bit", BIT_METRICS, max_indexed_dimensions=64_000)
+VECTOR = VectorType("vector", DENSE_METRICS)
+HALFVEC = VectorType("halfvec", DENSE_METRICS, max_value=HALF_MAX)
+SPARSEVEC = SparseType("sparsevec", DENSE_METRICS)
+BIT = BitType("bit", BIT_METRICS)
 
 _TYPES: dict[type[models.Field], VectorType] = {
     VectorField: VECTOR,
