@@ -43,8 +43,8 @@ def main() -> None:
     from django.db import connection
 
     from catalog.models import INDEX_NAME, Item
-    from catalog.resources import ItemResource
-    from catalog.services import ensure_vector_index, export_vectors, import_vectors
+    from catalog.resources import vector_resource
+    from catalog.services import ensure_vector_indexes, export_vectors, import_vectors
 
     table = Item._meta.db_table
     folder = Path(tempfile.mkdtemp(prefix="vector-bench-"))
@@ -59,7 +59,7 @@ def main() -> None:
             cursor.execute(f"TRUNCATE {table} RESTART IDENTITY")
             cursor.execute(f'DROP INDEX IF EXISTS "{INDEX_NAME}"')
         if index:
-            ensure_vector_index()
+            ensure_vector_indexes(Item)
 
     def raw_copy(path: Path) -> float:
         started = time.perf_counter()
@@ -75,7 +75,7 @@ def main() -> None:
 
     def build_index() -> float:
         started = time.perf_counter()
-        ensure_vector_index()
+        ensure_vector_indexes(Item)
         return time.perf_counter() - started
 
     def timed(run) -> float:
@@ -102,10 +102,10 @@ def main() -> None:
 
     reset(index=True)
     with open(small, "rb") as data:
-        preview = timed(lambda: import_vectors(data, dry_run=True))
+        preview = timed(lambda: import_vectors(data, model=Item, dry_run=True))
     row("preview (validate in bulk, no write)", preview, n)
     with open(small, "rb") as data:
-        report = import_vectors(data, dry_run=False)
+        report = import_vectors(data, model=Item, dry_run=False)
     assert report.written, report
     row("confirm (COPY load)", report.seconds, n, f"strategy {report.strategy}: {report.how}")
     row(
@@ -117,7 +117,7 @@ def main() -> None:
 
     reset(index=True)
     dataset = tablib.Dataset().load(stock.read_text(), format="csv")
-    resource = ItemResource()
+    resource = vector_resource(Item)()
     resource._meta.use_bulk = True
     stock_preview = timed(lambda: resource.import_data(dataset, dry_run=True))
     row(
@@ -157,7 +157,7 @@ def main() -> None:
     print(f"\nExport: {m:,} rows\n", flush=True)
     exported = folder / "export.csv"
     with open(exported, "wb") as sink:
-        export_seconds = timed(lambda: export_vectors(sink))
+        export_seconds = timed(lambda: export_vectors(sink, model=Item))
     row(
         "export_vectors (COPY TO, streamed)",
         export_seconds,

@@ -1,20 +1,18 @@
 """The catalog's own models in the admin, each one user of the reusable vector admin
-(``catalog.vector_admin``): the seed's Item (plus CSV import and export through COPY)
-and the handwritten digits."""
+(``catalog.vector_admin``): the seed's Item and the handwritten digits."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from catalog.admin_imports import VectorImportExportMixin
 from catalog.digit_pictures import digit_svg
 from catalog.models import Digit, Item
 from catalog.vector_admin import VectorModelAdmin
 
 
 @admin.register(Item)
-class ItemAdmin(VectorImportExportMixin, VectorModelAdmin):
+class ItemAdmin(VectorModelAdmin):
     list_display = ["id", "label"]
     list_display_links = ["id", "label"]
     search_fields = ["label"]

@@ -1,9 +1,11 @@
-"""Import and export in the Item admin: django-import-export's screens, permissions
-and preview, with CSV and TSV served by the COPY fast path of ``catalog.services``.
+"""Import and export in the vector admin, for any model: django-import-export's
+screens, permissions and preview, with CSV and TSV served by the COPY fast path of
+``catalog.services``.
 
 The preview validates the whole file in bulk without writing (its rows go to a
 temporary staging table only); the confirm step loads it with COPY. Other formats
-(JSON) take the library's own path through ``ItemResource``.
+(JSON) take the library's own path through the model's resource
+(``catalog.resources.vector_resource``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,14 @@ from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.formats.base_formats import CSV, JSON, TSV
 from import_export.results import Result, RowResult
 
-from catalog.resources import ItemResource
-from catalog.services import EXPORT_COLUMNS, ImportReport, export_chunks, import_vectors
+from catalog.resources import vector_resource
+from catalog.services import (
+    ImportReport,
+    export_chunks,
+    export_columns,
+    import_schema,
+    import_vectors,
+)
 from catalog.uploads import (
     UploadTooLarge,
     remove_upload,
@@ -33,23 +41,34 @@ from catalog.uploads import (
     upload_path,
     upload_refused,
 )
-from catalog.vectors import format_vector_short
 
 FAST_FORMATS = (CSV, TSV)
 
 
 class VectorImportExportMixin(ImportMixin, ExportActionMixin):
-    """Mixed into ItemAdmin (before ``admin.ModelAdmin``)."""
+    """Import and export for a model with vector fields (part of ``VectorAdminMixin``).
 
-    resource_classes = [ItemResource]
+    The JSON format goes through ``resource_classes`` when set, else through a
+    resource made for the model (``vector_resource``)."""
+
     import_formats = [CSV, TSV, JSON]
     export_formats = [CSV, TSV, JSON]
     import_export_change_list_template = "admin/import_export/change_list_import_export.html"
-    import_template_name = "admin/catalog/item/import.html"
+    import_template_name = "admin/vector_catalog/import.html"
     # One log entry per import instead of one per row: see _log_import.
     skip_admin_log = True
 
+    def get_resource_classes(self, request: HttpRequest) -> list[Any]:
+        if self.resource_classes or getattr(self, "resource_class", None):
+            return list(super().get_resource_classes(request))
+        return [vector_resource(self.model)]
+
     # Import -------------------------------------------------------------------
+
+    def get_import_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = dict(super().get_import_context_data(**kwargs))
+        context["import_columns"] = import_schema(self.model).describe()
+        return context
 
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         if not self.has_import_permission(request):
@@ -77,7 +96,9 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
             import_form.add_error("import_file", str(error))
             return self._import_page(request, import_form, context)
         with open(upload_path(token), "rb") as stream:
-            report = import_vectors(stream, dry_run=True, delimiter=_delimiter(input_format))
+            report = import_vectors(
+                stream, model=self.model, dry_run=True, delimiter=_delimiter(input_format)
+            )
         if report.file_error:
             remove_upload(token)
             import_form.add_error("import_file", report.file_error)
@@ -110,10 +131,12 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
             path = upload_path(token)
         except (ValueError, FileNotFoundError) as error:
             messages.error(request, f"Nothing was imported: {error}")
-            return HttpResponseRedirect(reverse("admin:catalog_item_import"))
+            return HttpResponseRedirect(self._admin_url("import"))
         try:
             with open(path, "rb") as stream:
-                report = import_vectors(stream, dry_run=False, delimiter=_delimiter(input_format))
+                report = import_vectors(
+                    stream, model=self.model, dry_run=False, delimiter=_delimiter(input_format)
+                )
         finally:
             remove_upload(token)
         if not report.ok:
@@ -121,10 +144,11 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
                 request,
                 f"Nothing was imported: {report.file_error or f'{report.error_count} bad lines'}.",
             )
-            return HttpResponseRedirect(reverse("admin:catalog_item_import"))
+            return HttpResponseRedirect(self._admin_url("import"))
         self._log_import(request, report, confirm_form.cleaned_data["original_file_name"])
         text = (
-            f"Import finished: {report.new:,} new, {report.updated:,} updated items "
+            f"Import finished: {report.new:,} new, {report.updated:,} updated "
+            f"{self.model._meta.verbose_name_plural} "
             f"from {confirm_form.cleaned_data['original_file_name']} in {report.seconds:.1f} s "
             f"({report.how})."
         )
@@ -132,15 +156,19 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         if report.index_error:
             messages.error(
                 request,
-                f"The rows are in, but rebuilding the HNSW index failed: {report.index_error}. "
+                f"The rows are in, but rebuilding a vector index failed: {report.index_error}. "
                 "Searches are exact scans until the next import rebuilds it.",
             )
-        return HttpResponseRedirect(reverse("admin:catalog_item_changelist"))
+        return HttpResponseRedirect(self._admin_url("changelist"))
+
+    def _admin_url(self, view: str) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}")
 
     def _import_page(
         self, request: HttpRequest, import_form: Any, context: dict[str, Any]
     ) -> TemplateResponse:
-        resource = ItemResource()
+        schema = import_schema(self.model)
         context.update(self.admin_site.each_context(request))
         context.update(
             {
@@ -148,12 +176,8 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
                 "form": import_form,
                 "opts": self.model._meta,
                 "media": self.media + import_form.media,
-                "fields_list": [
-                    (
-                        resource.get_display_name(),
-                        [f.column_name for f in resource.get_user_visible_fields()],
-                    )
-                ],
+                "fields_list": [(self.model._meta.verbose_name, schema.names)],
+                "import_columns": schema.describe(),
                 "import_error_display": self.import_error_display,
             }
         )
@@ -168,7 +192,8 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
             object_repr=f"import of {file_name}"[:200],
             action_flag=ADDITION,
             change_message=(
-                f"Imported {report.new} new and {report.updated} updated items from {file_name}."
+                f"Imported {report.new} new and {report.updated} updated "
+                f"{self.model._meta.verbose_name_plural} from {file_name}."
             ),
         )
 
@@ -177,8 +202,8 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
     def get_valid_export_item_pks(self, request: HttpRequest) -> list[Any]:
         # The library's default lists every pk in the table (a million choices for a
         # million rows); only the posted ones that exist matter.
-        posted = [pk for pk in request.POST.getlist("export_items") if pk.isdigit()]
-        return list(self.model.objects.filter(pk__in=posted).values_list("pk", flat=True))
+        posted = [pk for pk in request.POST.getlist("export_items") if _is_key(self.model, pk)]
+        return list(self.model._default_manager.filter(pk__in=posted).values_list("pk", flat=True))
 
     def _do_file_export(
         self,
@@ -192,9 +217,9 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         # Streamed straight out of PostgreSQL's COPY: memory does not grow with the table.
-        columns = EXPORT_COLUMNS
+        columns = export_columns(self.model)
         if export_form is not None and hasattr(export_form, "get_selected_resource_export_fields"):
-            columns = tuple(export_form.get_selected_resource_export_fields()) or EXPORT_COLUMNS
+            columns = tuple(export_form.get_selected_resource_export_fields()) or columns
         response = StreamingHttpResponse(
             export_chunks(queryset=queryset, columns=columns), content_type="text/csv"
         )
@@ -202,6 +227,15 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
             f'attachment; filename="{self.get_export_filename(request, queryset, file_format)}"'
         )
         return response
+
+
+def _is_key(model: type[Any], text: str) -> bool:
+    """Whether ``text`` can be a primary key of ``model`` (an id posted by a form)."""
+    try:
+        model._meta.pk.to_python(text)
+    except ValidationError:
+        return False
+    return True
 
 
 def _delimiter(input_format: Any) -> str:
@@ -212,7 +246,12 @@ def _result_from_report(report: ImportReport) -> Result:
     """The library's Result, for its preview and error screens: the first rows for the
     preview, every listed bad line (by line number) for the errors table."""
     result = Result()
-    result.diff_headers = ["id", "label", "embedding"]
+    columns = [
+        column
+        for column in (report.schema.columns if report.schema else [])
+        if column.name in report.columns
+    ]
+    result.diff_headers = [column.name for column in columns]
     for bad in report.errors:
         result.append_invalid_row(
             bad.line, {"line": bad.text}, ValidationError({"line": [bad.reason]})
@@ -224,11 +263,7 @@ def _result_from_report(report: ImportReport) -> Result:
             row_result.import_type = (
                 RowResult.IMPORT_TYPE_UPDATE if updates else RowResult.IMPORT_TYPE_NEW
             )
-            row_result.diff = [
-                "" if row.id is None else row.id,
-                row.label,
-                format_vector_short(row.embedding),
-            ]
+            row_result.diff = [column.shown(row.values.get(column.name)) for column in columns]
             result.append_row_result(row_result)
     result.totals[RowResult.IMPORT_TYPE_NEW] = report.new
     result.totals[RowResult.IMPORT_TYPE_UPDATE] = report.updated

@@ -1,8 +1,9 @@
-"""Reading vector files (CSV or TSV) row by row, with a reason for every bad line.
+"""Reading import files (CSV or TSV) row by row, with a reason for every bad line.
 
-Streams: memory does not grow with the file. The columns are ``embedding``
-(required), ``label`` and ``id`` (optional), named in a header line in any case and
-with any spaces around them. Line numbers are the file's own, the header being line 1.
+Streams: memory does not grow with the file. The columns are a model's, as
+``catalog.import_columns.ImportSchema`` describes them, named in a header line in any
+case and with any spaces around them. Line numbers are the file's own, the header being
+line 1.
 """
 
 from __future__ import annotations
@@ -10,30 +11,28 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
-from catalog.vectors import VectorError, parse_vector, plain_vector_text
+from catalog.import_columns import CellError, ImportColumn, ImportSchema
 
-COLUMNS = ("id", "label", "embedding")
-MAX_LABEL_LENGTH = 200
-MAX_ID = 2**63 - 1
-# A field longer than this cannot be a 3-d vector or a label: csv's default limit is
-# 128 KiB, and a line without quotes closing could otherwise swallow the whole file.
+# A field longer than this cannot be a vector of pgvector's sizes or a text of the
+# model: csv's default limit is 128 KiB, and a line without quotes closing could
+# otherwise swallow the whole file.
 MAX_FIELD_SIZE = 1_000_000
 
 
 class FileError(ValueError):
-    """The file as a whole cannot be read as a vector file; the message says why."""
+    """The file as a whole cannot be read as an import file; the message says why."""
 
 
 class GoodRow(NamedTuple):
     line: int
-    id: int | None
-    label: str
-    embedding: list[float]
-    # The embedding as pgvector reads it, when the file's own text is already in that
-    # form (``[1.5,2,3]``, no spaces): passed on as it is, parsed once by PostgreSQL.
-    pgvector_text: str | None = None
+    # The primary key, None for a new row without one.
+    id: Any
+    # Field name -> value, for the columns the file has.
+    values: dict[str, Any]
+    # Field name -> the value as COPY writes it into the staging table.
+    db_values: dict[str, Any]
 
 
 class BadRow(NamedTuple):
@@ -42,26 +41,39 @@ class BadRow(NamedTuple):
     text: str
 
 
+class FileColumns(NamedTuple):
+    """The columns a file's header names, in its order, and where each one is."""
+
+    columns: list[ImportColumn]
+    width: int
+
+    @property
+    def key(self) -> str | None:
+        """The primary key's field name, if the file has that column."""
+        return next((column.name for column in self.columns if column.is_pk), None)
+
+
 def read_rows(
-    stream: BinaryIO, *, dimensions: int, delimiter: str = ","
-) -> Iterator[GoodRow | BadRow]:
-    """Yield each data line of ``stream`` as a GoodRow or a BadRow. Blank lines are
-    skipped. Raises FileError when the file is empty, not UTF-8 text, or its header
-    names no ``embedding`` column or an unknown one."""
+    stream: BinaryIO, *, schema: ImportSchema, delimiter: str = ","
+) -> Iterator[FileColumns | GoodRow | BadRow]:
+    """Yield the file's columns (FileColumns, first), then each data line of ``stream``
+    as a GoodRow or a BadRow. Blank lines are skipped. Raises FileError when the file is
+    empty, not UTF-8 text, or its header names an unknown column, one twice, or lacks
+    one that every row needs."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="strict")
     csv.field_size_limit(MAX_FIELD_SIZE)
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     try:
-        header = _read_header(reader)
-        positions = _column_positions(header)
-        width = len(header)
+        header = _read_header(reader, schema)
+        file_columns = _file_columns(header, schema)
+        yield file_columns
         end_of_previous = reader.line_num
         for fields in reader:
             line = end_of_previous + 1
             end_of_previous = reader.line_num
             if not fields or (not fields[0].strip() and all(not f.strip() for f in fields)):
                 continue
-            yield _row(fields, line, positions, width, dimensions)
+            yield _row(fields, line, file_columns)
     except UnicodeDecodeError as error:
         raise FileError(
             f"The file is not UTF-8 text (byte {error.start} of a chunk cannot be decoded): "
@@ -73,57 +85,57 @@ def read_rows(
         text.detach()
 
 
-def _read_header(reader: Iterator[list[str]]) -> list[str]:
+def _read_header(reader: Iterator[list[str]], schema: ImportSchema) -> list[str]:
     for fields in reader:
         if fields and any(field.strip() for field in fields):
             return [field.strip().lower() for field in fields]
     raise FileError(
-        "The file is empty: it needs a header line naming the columns, e.g. id,label,embedding."
+        "The file is empty: it needs a header line naming the columns, e.g. "
+        f"{','.join(schema.names)}."
     )
 
 
-def _column_positions(header: list[str]) -> dict[str, int]:
-    unknown = [name for name in header if name not in COLUMNS]
-    if unknown:
-        raise FileError(
-            f"Unknown column {unknown[0]!r} in the header: the columns are "
-            "embedding (required), label and id."
-        )
-    duplicated = {name for name in header if header.count(name) > 1}
-    if duplicated:
-        raise FileError(f"Column {sorted(duplicated)[0]!r} appears twice in the header.")
-    if "embedding" not in header:
-        raise FileError("The header has no 'embedding' column.")
-    return {name: header.index(name) for name in header}
+def _file_columns(header: list[str], schema: ImportSchema) -> FileColumns:
+    columns: list[ImportColumn] = []
+    for name in header:
+        column = schema.column_for(name)
+        if column is None:
+            raise FileError(
+                f"Unknown column {name!r} in the header: the columns of "
+                f"{schema.model._meta.verbose_name_plural} are {', '.join(schema.names)}."
+            )
+        if column in columns:
+            raise FileError(f"Column {name!r} appears twice in the header.")
+        columns.append(column)
+    if schema.pk not in columns:
+        # Every row is new: each needs every column new rows need.
+        missing = schema.needed_for_new_rows(columns)
+        if missing:
+            names = " and ".join(repr(column.name) for column in missing)
+            raise FileError(
+                f"The header has no {names} column, which new rows need (rows without "
+                f"{'an' if schema.pk.name[0] in 'aeiou' else 'a'} {schema.pk.name} are new)."
+            )
+    return FileColumns(columns, len(header))
 
 
-def _row(
-    fields: list[str], line: int, positions: dict[str, int], width: int, dimensions: int
-) -> GoodRow | BadRow:
-    if len(fields) > width:
-        return _bad(line, f"too many columns: {len(fields)} values, the header has {width}", fields)
-    if len(fields) < width:
-        return _bad(line, f"too few columns: {len(fields)} values, the header has {width}", fields)
-    raw_embedding = fields[positions["embedding"]].strip()
-    if not raw_embedding:
-        return _bad(line, "empty embedding", fields)
-    try:
-        embedding = parse_vector(raw_embedding, dimensions=dimensions)
-    except VectorError as error:
-        return _bad(line, f"embedding: {error}", fields)
-    label = fields[positions["label"]].strip() if "label" in positions else ""
-    if len(label) > MAX_LABEL_LENGTH:
-        reason = f"label longer than {MAX_LABEL_LENGTH} characters ({len(label)})"
+def _row(fields: list[str], line: int, file: FileColumns) -> GoodRow | BadRow:
+    if len(fields) > file.width:
+        reason = f"too many columns: {len(fields)} values, the header has {file.width}"
         return _bad(line, reason, fields)
-    if "\x00" in label:
-        return _bad(line, "label contains a NUL character, which PostgreSQL cannot store", fields)
-    item_id = None
-    if "id" in positions and fields[positions["id"]].strip():
-        raw_id = fields[positions["id"]].strip()
-        if not (raw_id.isascii() and raw_id.isdigit()) or not 1 <= int(raw_id) <= MAX_ID:
-            return _bad(line, f"id {raw_id[:30]!r} is not a positive whole number", fields)
-        item_id = int(raw_id)
-    return GoodRow(line, item_id, label, embedding, plain_vector_text(raw_embedding))
+    if len(fields) < file.width:
+        reason = f"too few columns: {len(fields)} values, the header has {file.width}"
+        return _bad(line, reason, fields)
+    values: dict[str, Any] = {}
+    db_values: dict[str, Any] = {}
+    for column, raw in zip(file.columns, fields, strict=True):
+        try:
+            value = column.read(raw)
+        except CellError as error:
+            return _bad(line, str(error), fields)
+        values[column.name] = value
+        db_values[column.name] = column.db_value(value, raw)
+    return GoodRow(line, values[file.key] if file.key else None, values, db_values)
 
 
 def _bad(line: int, reason: str, fields: list[str]) -> BadRow:

@@ -1,55 +1,78 @@
-"""django-import-export's view of an Item: the resource and its vector widget.
+"""django-import-export's view of a model with vector fields: its resource, with a
+widget for each vector field.
 
 The admin's CSV and TSV imports and exports take the COPY fast path in
-``catalog.services``; this resource serves the library's other formats (JSON) and
+``catalog.services``; the resource serves the library's other formats (JSON) and
 anything else that uses the library directly.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.db import models
 from import_export import fields, resources, widgets
 
-from catalog.models import Item
-from catalog.vectors import VectorError, parse_vector, to_text
+from catalog.import_columns import ImportSchema
+from catalog.vector_fields import VectorColumn, vector_columns
+from catalog.vectors import VectorError
 
 
 class VectorWidget(widgets.Widget):
-    """Reads the same vector text the search accepts; writes ``[1.0,2.0,3.0]``."""
+    """Reads the same text as the search form, for the field's pgvector type; writes
+    pgvector's own text (``[1.0,2.0,3.0]``, ``{1:0.5}/10``, ``0101``)."""
 
-    def __init__(self, dimensions: int | None = None, **kwargs: Any) -> None:
-        self.dimensions = dimensions
+    def __init__(self, column: VectorColumn, **kwargs: Any) -> None:
+        self.column = column
         super().__init__(**kwargs)
 
-    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> list[float]:
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         if isinstance(value, list | tuple):
             value = ",".join(str(v) for v in value)
         if value is None or not str(value).strip():
-            raise ValueError("empty embedding")
+            if self.column.model._meta.get_field(self.column.name).null:
+                return None
+            raise ValueError(f"empty {self.column.name}")
         try:
-            return parse_vector(str(value), dimensions=self.dimensions)
+            return self.column.parse(str(value))
         except VectorError as error:
             raise ValueError(str(error)) from error
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
-        return "" if value is None else to_text(value)
+        return "" if value is None else self.column.text(value)
 
 
-class ItemResource(resources.ModelResource):
-    embedding = fields.Field(
-        attribute="embedding",
-        column_name="embedding",
-        widget=VectorWidget(dimensions=Item._meta.get_field("embedding").dimensions),
-    )
+class VectorModelResource(resources.ModelResource):
+    """A ``ModelResource`` whose vector fields use ``VectorWidget``; a file without the
+    primary key column adds its rows as new ones."""
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
-        # Rows without an id are new items: a file need not have the id column at all.
-        if "id" not in (dataset.headers or []):
-            dataset.append_col([""] * len(dataset), header="id")
+        key = self._meta.model._meta.pk.name
+        if key not in (dataset.headers or []):
+            dataset.append_col([""] * len(dataset), header=key)
 
-    class Meta:
-        model = Item
-        fields = ("id", "label", "embedding")
-        import_id_fields = ("id",)
-        clean_model_instances = True
+    @classmethod
+    def field_from_django_field(
+        cls, field_name: str, django_field: models.Field, readonly: bool
+    ) -> fields.Field:
+        field = super().field_from_django_field(field_name, django_field, readonly)
+        vectors = {column.name: column for column in vector_columns(cls._meta.model)}
+        if field_name in vectors:
+            field.widget = VectorWidget(vectors[field_name])
+        return field
+
+
+@functools.cache
+def vector_resource(model: type[models.Model]) -> type[resources.ModelResource]:
+    """The resource of ``model``: the columns of its CSV import, by primary key."""
+    schema = ImportSchema.of(model)
+    return resources.modelresource_factory(
+        model,
+        resource_class=VectorModelResource,
+        meta_options={
+            "fields": tuple(schema.names),
+            "import_id_fields": (schema.pk.name,),
+            "clean_model_instances": True,
+        },
+    )

@@ -2,71 +2,32 @@
 
 from __future__ import annotations
 
-import gzip
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import product
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import psycopg
-from django.db import DatabaseError, InterfaceError, connection, models, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    NotSupportedError,
+    connection,
+    models,
+    transaction,
+)
 from django.db.models import QuerySet
-from pgvector.django import HnswIndex
+from pgvector.django import HnswIndex, IvfflatIndex
 
-from catalog.csv_rows import BadRow, FileError, GoodRow, read_rows
+from catalog.csv_rows import BadRow, FileColumns, FileError, GoodRow, read_rows
 from catalog.db_errors import is_connection_lost
-from catalog.models import INDEX_NAME, Digit, Item
+from catalog.import_columns import ImportSchema
+from catalog.selectors import stored_dimensions
+from catalog.staging import Staging, drop_staging
 from catalog.vector_fields import vector_columns
-
-
-def seed_vectors() -> list[list[float]]:
-    """The seed tutorial's 27 example vectors: [i, j, k] for i, j, k in 1..3."""
-    return [[float(i), float(j), float(k)] for i, j, k in product(range(1, 4), repeat=3)]
-
-
-def load_seed_items() -> int:
-    """Insert the seed's 27 vectors if the table is empty; return how many were added."""
-    with transaction.atomic():
-        # A second quickstart running at the same time waits here, then sees the rows.
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Item._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-        if Item.objects.exists():
-            return 0
-        items = [
-            Item(embedding=vector, label="seed " + "-".join(str(int(v)) for v in vector))
-            for vector in seed_vectors()
-        ]
-        Item.objects.bulk_create(items)
-    return len(items)
-
-
-DIGITS_FILE = Path(__file__).resolve().parent / "data" / "digits.csv.gz"
-
-
-def read_digits() -> list[tuple[list[float], int]]:
-    """The 1,797 handwritten digits (catalog/data/README.md): 64 pixel values and the
-    digit, for each image."""
-    with gzip.open(DIGITS_FILE, "rt", encoding="ascii") as lines:
-        rows = [line.strip().split(",") for line in lines if line.strip()]
-    return [([float(value) for value in row[:64]], int(row[64])) for row in rows]
-
-
-def load_digits() -> int:
-    """Insert the handwritten digits if their table is empty; return how many were added."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Digit._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-        if Digit.objects.exists():
-            return 0
-        digits = [Digit(image=image, digit=digit) for image, digit in read_digits()]
-        Digit.objects.bulk_create(digits, batch_size=1000)
-    return len(digits)
-
-
-# Imports and exports ---------------------------------------------------------------
 
 MAX_LISTED_ERRORS = 1000
 SAMPLE_ROWS = 100
@@ -94,7 +55,10 @@ class ImportReport:
     error_count: int = 0
     file_error: str | None = None
     sample: list[GoodRow] = field(default_factory=list)
-    sample_existing_ids: set[int] = field(default_factory=set)
+    sample_existing_ids: set[Any] = field(default_factory=set)
+    # The model's import columns, and the names of those the file has.
+    schema: ImportSchema | None = None
+    columns: list[str] = field(default_factory=list)
     strategy: str = ""
     written: bool = False
     index_error: str | None = None
@@ -109,13 +73,16 @@ class ImportReport:
     def how(self) -> str:
         """How the rows went in, in words."""
         if self.strategy == "rebuild":
-            return "loaded without the index, then the index rebuilt"
-        return "written into the live index"
+            return "loaded without the vector indexes, then the indexes rebuilt"
+        return "written into the live vector indexes"
 
     def add_error(self, row: BadRow) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_LISTED_ERRORS:
-            self.errors.append(row)
+        self.add_errors([row], 1)
+
+    def add_errors(self, rows: list[BadRow], count: int) -> None:
+        """Count ``count`` bad lines, listing ``rows`` (some of them) up to the limit."""
+        self.error_count += count
+        self.errors.extend(rows[: max(0, MAX_LISTED_ERRORS - len(self.errors))])
 
 
 def choose_strategy(*, existing: int, incoming: int) -> str:
@@ -130,46 +97,57 @@ def choose_strategy(*, existing: int, incoming: int) -> str:
 def import_vectors(
     stream: BinaryIO,
     *,
+    model: type[models.Model],
     dry_run: bool,
     replace: bool = False,
     strategy: str = "auto",
     delimiter: str = ",",
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import a CSV/TSV file of vectors, all or nothing.
+    """Import a CSV/TSV file of ``model``'s rows, all or nothing.
 
-    Every line is validated while the file streams into a temporary staging table
-    (memory does not grow with the file); duplicate ids are found there. Any bad line
-    and nothing is written: the report names each by line number. With ``dry_run``
-    the file is only checked (a preview). Otherwise the rows are upserted by id (rows
-    without an id are added) with ``replace`` emptying the table first, either into
-    the live HNSW index or, when cheaper, without it and the index rebuilt after
-    (``strategy``: ``auto``, ``live`` or ``rebuild``). Searches keep working
-    throughout; while the index is rebuilt they are exact scans.
+    The columns are the model's (``catalog.import_columns``), named in a header line.
+    Every line is validated by the fields while the file streams into a temporary
+    staging table (memory does not grow with the file); what needs the whole file
+    (keys repeated, foreign keys, new rows lacking a column) is checked there in bulk.
+    Any bad line and nothing is written: the report names each by line number. With
+    ``dry_run`` the file is only checked (a preview). Otherwise the rows are upserted by
+    primary key (rows without one are added) with ``replace`` emptying the table first,
+    either into the live vector indexes or, when cheaper, without them and the indexes
+    built again after (``strategy``: ``auto``, ``live`` or ``rebuild``). Searches keep
+    working throughout; while an index is rebuilt they are exact scans.
     """
     started = time.perf_counter()
     report = ImportReport()
     progress = progress or _no_progress
+    schema = import_schema(model)
     if not dry_run:
         _lock_imports()
     try:
         if not dry_run:
-            ensure_vector_index()
+            ensure_vector_indexes(model)
         with transaction.atomic(), connection.cursor() as cursor:
-            _create_staging(cursor)
-            _validate(
-                cursor, stream, report, replace=replace, delimiter=delimiter, progress=progress
-            )
+            staging = _stage(cursor, stream, schema, report, delimiter=delimiter, progress=progress)
+            if staging is not None and report.file_error is None:
+                _check_whole_file(staging, report, replace=replace)
             report.phases["validate"] = time.perf_counter() - started
-            if dry_run or not report.ok:
+            if dry_run or not report.ok or staging is None:
                 transaction.set_rollback(True)
                 return report
-            report.strategy = _pick_strategy(strategy, replace=replace, incoming=report.rows)
+            report.strategy = _pick_strategy(
+                strategy, model=model, replace=replace, incoming=report.rows
+            )
             if report.strategy == "live":
-                _load(cursor, report, replace=replace, progress=progress)
+                _load(staging, report, replace=replace, progress=progress)
         if report.strategy == "rebuild":
-            _load_then_rebuild(report, replace=replace, progress=progress)
+            _load_then_rebuild(staging, report, replace=replace, progress=progress)
         report.written = True
+        return report
+    except (IntegrityError, NotSupportedError, DataError) as error:
+        # Refused by a constraint the lines could not be checked against one by one
+        # (a unique value already in the table, a table other rows refer to emptied):
+        # the transaction rolled back, nothing was written.
+        report.file_error = f"PostgreSQL refused the rows, so nothing was written: {error}".strip()
         return report
     except (DatabaseError, InterfaceError, psycopg.Error) as error:
         if not is_connection_lost(error):
@@ -183,54 +161,105 @@ def import_vectors(
         report.seconds = time.perf_counter() - started
 
 
-def _validate(
+def import_schema(model: type[models.Model]) -> ImportSchema:
+    """The columns ``model``'s import files may have. A vector field declared without a
+    length takes that of the rows already stored, so every row keeps one length."""
+    schema = ImportSchema.of(model)
+    for column in schema.columns:
+        if column.vector is not None and column.dimensions is None:
+            column.dimensions = stored_dimensions(column.vector)
+    return schema
+
+
+def _stage(
     cursor: Any,
     stream: BinaryIO,
+    schema: ImportSchema,
     report: ImportReport,
     *,
-    replace: bool,
     delimiter: str,
     progress: Progress,
-) -> None:
-    _stage(cursor, stream, report, delimiter=delimiter, progress=progress)
-    if report.file_error is None:
-        _check_duplicate_ids(cursor, report)
+) -> Staging | None:
+    """Validate every line; COPY the good ones into the staging table. None when the
+    file's header cannot be read."""
+    staging = None
+    rows = read_rows(stream, schema=schema, delimiter=delimiter)
+    try:
+        file = next(rows)
+        assert isinstance(file, FileColumns)
+        report.columns = [column.name for column in file.columns]
+        staging = Staging(cursor, schema, file)
+        staging.create()
+        with staging.copy() as copy:
+            for row in rows:
+                if isinstance(row, BadRow):
+                    report.add_error(row)
+                    continue
+                assert isinstance(row, GoodRow)
+                report.rows += 1
+                if len(report.sample) < SAMPLE_ROWS:
+                    report.sample.append(row)
+                # Staged even after an error, to check the whole file in bulk.
+                staging.write(copy, row)
+                if report.rows % 10_000 == 0:
+                    progress("validate", report.rows, None)
+    except FileError as error:
+        report.file_error = str(error)
+    except psycopg.errors.DataError as error:
+        # A value the field accepted and PostgreSQL does not (rare: its checks are
+        # the same). The transaction is broken; the caller rolls it back.
+        report.file_error = f"PostgreSQL refused a value: {error.diag.message_primary}."
+    progress("validate", report.rows, report.rows)
+    report.schema = schema
+    return staging
+
+
+def _check_whole_file(staging: Staging, report: ImportReport, *, replace: bool) -> None:
+    for bad_rows, count in staging.bad_lines(replace=replace):
+        report.add_errors(bad_rows, count)
+    report.errors.sort(key=lambda row: row.line)
     if not report.ok:
         return
-    report.updated = 0 if replace else _count_updates(cursor)
+    report.updated = 0 if replace else staging.count_updates()
     report.new = report.rows - report.updated
     sample_ids = [row.id for row in report.sample if row.id is not None]
     if sample_ids and not replace:
         report.sample_existing_ids = set(
-            Item.objects.filter(pk__in=sample_ids).values_list("pk", flat=True)
+            staging.schema.model._default_manager.filter(pk__in=sample_ids).values_list(
+                "pk", flat=True
+            )
         )
 
 
-def _load(cursor: Any, report: ImportReport, *, replace: bool, progress: Progress) -> None:
+def _load(staging: Staging, report: ImportReport, *, replace: bool, progress: Progress) -> None:
     """Move the staged rows into the table (in the caller's transaction)."""
     loading = time.perf_counter()
     progress("load", 0, report.rows)
     if replace:
         # Readers wait for this transaction (seconds: the index is built afterwards).
-        cursor.execute(f"TRUNCATE {Item._meta.db_table}")
-    _apply_staging(cursor)
+        staging.cursor.execute(f"TRUNCATE {connection.ops.quote_name(staging.schema.table)}")
+    staging.apply(replace=replace)
     progress("load", report.rows, report.rows)
     report.phases["load"] = time.perf_counter() - loading
 
 
-def _load_then_rebuild(report: ImportReport, *, replace: bool, progress: Progress) -> None:
-    """Drop the index (committed at once, so searches never wait behind it), load in a
-    transaction of its own, then build the index again. Searches meanwhile are exact
+def _load_then_rebuild(
+    staging: Staging, report: ImportReport, *, replace: bool, progress: Progress
+) -> None:
+    """Drop the indexes (committed at once, so searches never wait behind it), load in
+    a transaction of its own, then build the indexes again. Searches meanwhile are exact
     scans; building takes a SHARE lock, which lets them read."""
-    _drop_vector_index()
+    model = staging.schema.model
+    _drop_vector_indexes(model)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            _load(cursor, report, replace=replace, progress=progress)
+            staging.cursor = cursor
+            _load(staging, report, replace=replace, progress=progress)
     finally:
-        # Also when the load failed: the table must not stay without its index.
+        # Also when the load failed: the table must not stay without its indexes.
         building = time.perf_counter()
         try:
-            ensure_vector_index(progress=progress)
+            ensure_vector_indexes(model, progress=progress)
         except DatabaseError as error:
             report.index_error = str(error)
         report.phases["index"] = time.perf_counter() - building
@@ -254,7 +283,7 @@ def _end_import_session() -> None:
     """Drop the staging table and release the import lock; on a dead connection there is
     nothing to do (PostgreSQL dropped both with the session)."""
     try:
-        _drop_staging()
+        drop_staging()
         _unlock_imports()
     except (DatabaseError, InterfaceError, psycopg.Error) as error:
         if not is_connection_lost(error):
@@ -266,11 +295,15 @@ def _no_progress(phase: str, done: int, total: int | None) -> None:
     return None
 
 
-def _pick_strategy(strategy: str, *, replace: bool, incoming: int) -> str:
+def _pick_strategy(
+    strategy: str, *, model: type[models.Model], replace: bool, incoming: int
+) -> str:
+    if not model_vector_indexes(model):
+        return "live"  # no index to set aside
     if replace:
         return "rebuild"  # the table empties first: building once is always cheaper
     if strategy == "auto":
-        return choose_strategy(existing=Item.objects.count(), incoming=incoming)
+        return choose_strategy(existing=model._default_manager.count(), incoming=incoming)
     if strategy not in {"live", "rebuild"}:
         raise ValueError(f"unknown strategy {strategy!r}: auto, live or rebuild")
     return strategy
@@ -290,7 +323,7 @@ def export_columns(model: type[models.Model]) -> tuple[str, ...]:
 
 
 def export_vectors(
-    out: BinaryIO, *, model: type[models.Model] = Item, ids: Iterable[Any] | None = None
+    out: BinaryIO, *, model: type[models.Model], ids: Iterable[Any] | None = None
 ) -> int:
     """Write the CSV of every row of ``model`` (or those with ``ids``) to ``out``,
     streamed by PostgreSQL's COPY; returns the bytes written."""
@@ -301,19 +334,15 @@ def export_vectors(
     return written
 
 
-EXPORT_COLUMNS = export_columns(Item)
-
-
 def export_chunks(
     *,
-    queryset: QuerySet[Any] | None = None,
+    queryset: QuerySet[Any],
     ids: Iterable[Any] | None = None,
     columns: Iterable[str] | None = None,
 ) -> Iterator[bytes]:
-    """The export CSV of ``queryset`` (default: every item), as it streams out of
+    """The export CSV of ``queryset``'s rows, as it streams out of
     ``COPY ... TO STDOUT``: a header of field names, then the rows by primary key.
     ``columns`` picks some of the model's export columns."""
-    queryset = Item.objects.all() if queryset is None else queryset
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
     every = export_columns(queryset.model)
@@ -328,34 +357,43 @@ def export_chunks(
             yield bytes(chunk)
 
 
-def ensure_vector_index(*, progress: Progress | None = None) -> bool:
-    """Build the model's HNSW index if it is missing (after a rebuild import, or one that
-    was interrupted); returns whether it was built. Reports build progress from
-    ``pg_stat_progress_create_index`` while it runs."""
-    index = _model_vector_index()
+def model_vector_indexes(model: type[models.Model]) -> list[HnswIndex | IvfflatIndex]:
+    """The HNSW and IVFFlat indexes ``model`` declares (its Meta.indexes): those an
+    import may set aside and build again. Indexes made by hand (RunSQL) stay live."""
+    return [index for index in model._meta.indexes if isinstance(index, HnswIndex | IvfflatIndex)]
+
+
+def ensure_vector_indexes(
+    model: type[models.Model], *, progress: Progress | None = None
+) -> list[str]:
+    """Build the model's declared vector indexes that are missing (after a rebuild
+    import, or one that was interrupted); returns the names built. Reports build
+    progress from ``pg_stat_progress_create_index`` while it runs."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [index.name])
-        if cursor.fetchone():
-            return False
-    watcher = _IndexBuildWatcher(progress) if progress else None
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s", [model._meta.db_table]
+        )
+        present = {name for (name,) in cursor.fetchall()}
+    missing = [index for index in model_vector_indexes(model) if index.name not in present]
+    if not missing:
+        return []
+    watcher = _IndexBuildWatcher(progress, table=model._meta.db_table) if progress else None
     if watcher:
         watcher.start()
     try:
         with connection.schema_editor() as editor:
-            editor.add_index(Item, index)
+            for index in missing:
+                editor.add_index(model, index)
     finally:
         if watcher:
             watcher.stop()
-    return True
+    return [index.name for index in missing]
 
 
-def _model_vector_index() -> HnswIndex:
-    return next(index for index in Item._meta.indexes if index.name == INDEX_NAME)
-
-
-def _drop_vector_index() -> None:
+def _drop_vector_indexes(model: type[models.Model]) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f'DROP INDEX IF EXISTS "{INDEX_NAME}"')
+        for index in model_vector_indexes(model):
+            cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(index.name)}")
 
 
 def _lock_imports() -> None:
@@ -368,107 +406,13 @@ def _unlock_imports() -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
 
 
-STAGING = "catalog_import_staging"
-
-
-def _create_staging(cursor: Any) -> None:
-    """A temporary table of this session: it outlives the validating transaction, for
-    the load that follows in another one, and is dropped at the end (_drop_staging)."""
-    dimensions = Item._meta.get_field("embedding").dimensions
-    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}")
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {STAGING} (line bigint NOT NULL, id bigint, "
-        f"label text NOT NULL, embedding vector({dimensions}) NOT NULL)"
-    )
-
-
-def _drop_staging() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}")
-
-
-def _stage(
-    cursor: Any, stream: BinaryIO, report: ImportReport, *, delimiter: str, progress: Progress
-) -> None:
-    """Validate every line; COPY the good ones into the staging table in big chunks."""
-    dimensions = Item._meta.get_field("embedding").dimensions
-    buffer: list[str] = []
-    raw = cursor.cursor  # psycopg's own cursor, for COPY
-    try:
-        with raw.copy(f"COPY {STAGING} (line, id, label, embedding) FROM STDIN") as copy:
-            for row in read_rows(stream, dimensions=dimensions, delimiter=delimiter):
-                if isinstance(row, BadRow):
-                    report.add_error(row)
-                    continue
-                report.rows += 1
-                if len(report.sample) < SAMPLE_ROWS:
-                    report.sample.append(row)
-                # Staged even after an error, to find duplicate ids in the whole file.
-                buffer.append(_copy_line(row))
-                if len(buffer) >= 10_000:
-                    copy.write("".join(buffer))
-                    buffer.clear()
-                    progress("validate", report.rows, None)
-            if buffer:
-                copy.write("".join(buffer))
-    except FileError as error:
-        report.file_error = str(error)
-    progress("validate", report.rows, report.rows)
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_line(row: GoodRow) -> str:
-    """One line of COPY's text format."""
-    item_id = "\\N" if row.id is None else str(row.id)
-    vector = row.pgvector_text or "[" + ",".join(map(repr, row.embedding)) + "]"
-    return f"{row.line}\t{item_id}\t{row.label.translate(_COPY_ESCAPES)}\t{vector}\n"
-
-
-def _check_duplicate_ids(cursor: Any, report: ImportReport) -> None:
-    cursor.execute(
-        f"SELECT id, array_agg(line ORDER BY line) FROM {STAGING} WHERE id IS NOT NULL "
-        "GROUP BY id HAVING count(*) > 1"
-    )
-    for item_id, lines in cursor.fetchall():
-        for line in lines[1:]:
-            report.add_error(BadRow(line, f"duplicate id {item_id} (first on line {lines[0]})", ""))
-    report.errors.sort(key=lambda row: row.line)
-
-
-def _count_updates(cursor: Any) -> int:
-    cursor.execute(f"SELECT count(*) FROM {STAGING} s JOIN {Item._meta.db_table} i ON i.id = s.id")
-    return cursor.fetchone()[0]
-
-
-def _apply_staging(cursor: Any) -> None:
-    """Upsert the rows with ids, move the id sequence past them, add the rows without."""
-    table = Item._meta.db_table
-    cursor.execute(
-        f"INSERT INTO {table} (id, embedding, label) "
-        f"SELECT id, embedding, label FROM {STAGING} WHERE id IS NOT NULL ORDER BY line "
-        "ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, label = EXCLUDED.label"
-    )
-    cursor.execute(
-        "SELECT setval(s.seq, m.max_id) "
-        "FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) s, "
-        f"(SELECT max(id) AS max_id FROM {table}) m "
-        "WHERE m.max_id > COALESCE(pg_sequence_last_value(s.seq), 0)",
-        [table],
-    )
-    cursor.execute(
-        f"INSERT INTO {table} (embedding, label) "
-        f"SELECT embedding, label FROM {STAGING} WHERE id IS NULL ORDER BY line"
-    )
-
-
 class _IndexBuildWatcher:
     """Reports an index build's progress from pg_stat_progress_create_index, read on a
     second connection while the build runs on the first."""
 
-    def __init__(self, progress: Progress, *, interval: float = 1.0) -> None:
+    def __init__(self, progress: Progress, *, table: str, interval: float = 1.0) -> None:
         self.progress = progress
+        self.table = table
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -488,7 +432,7 @@ class _IndexBuildWatcher:
                     row = watcher.execute(
                         "SELECT phase, tuples_done, tuples_total, blocks_done, blocks_total "
                         "FROM pg_stat_progress_create_index WHERE relid = to_regclass(%s)",
-                        [Item._meta.db_table],
+                        [self.table],
                     ).fetchone()
                     if row:
                         phase, tuples_done, tuples_total, blocks_done, blocks_total = row

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
@@ -28,14 +29,16 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from catalog.admin_imports import VectorImportExportMixin
 from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
 from catalog.result_csv import neighbors_csv
 from catalog.selectors import SearchOutcome, nearest, similar_to
 from catalog.vector_fields import VectorColumn, vector_columns
 
 
-class VectorAdminMixin:
-    """Mix into a ``ModelAdmin`` (before it) to give its model the vector pages.
+class VectorAdminMixin(VectorImportExportMixin):
+    """Mix into a ``ModelAdmin`` (before it) to give its model the vector pages, and
+    CSV/TSV/JSON import and export (``VectorImportExportMixin``).
 
     Options, all class attributes with defaults:
         vector_fields        the vector fields to work with (default: every one found)
@@ -122,9 +125,12 @@ class VectorAdminMixin:
     # Action
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)  # type: ignore[misc]
-        # actions = None switches the changelist's actions off, this one too.
-        if self.actions is not None and self.has_view_permission(request):
+        # actions = None switches the changelist's actions off: the export and
+        # find-similar actions too (django-import-export would add its own regardless).
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return {}
+        actions = super().get_actions(request)
+        if self.has_view_permission(request):
             description = f"Find {self.opts.verbose_name_plural} similar to the selected one"
             actions["find_similar"] = (VectorAdminMixin.find_similar, "find_similar", description)
         return actions

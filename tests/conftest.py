@@ -10,7 +10,7 @@ from django.test import Client
 
 from catalog import selectors
 from catalog.models import Item
-from catalog.services import load_seed_items
+from catalog.samples import load_seed_items
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_a_file_that_is_not_csv(tmp_path) -> None:
 def test_replace_empties_the_table_and_rebuilds_the_index(tmp_path) -> None:
     Item.objects.create(embedding=[9, 9, 9], label="old")
     out, _ = run("import_vectors", write(tmp_path, 'label,embedding\nnew,"[1,2,3]"\n'), "--replace")
-    assert "index rebuilt" in out
+    assert "indexes rebuilt" in out
     assert list(Item.objects.values_list("label", flat=True)) == ["new"]
 
 

@@ -27,7 +27,10 @@ def test_two_imports_at_once_both_land_whole(strategy: str) -> None:
     def run(prefix: str) -> None:
         try:
             reports[prefix] = import_vectors(
-                file_of(prefix, 2000), dry_run=False, strategy=strategy
+                file_of(prefix, 2000),
+                dry_run=False,
+                strategy=strategy,
+                model=Item,
             )
         except BaseException as error:  # reported below, in the test's thread
             errors.append(error)

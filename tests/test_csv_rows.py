@@ -2,25 +2,38 @@ import io
 
 import pytest
 
-from catalog.csv_rows import BadRow, FileError, GoodRow, read_rows, sniff_delimiter
+from catalog.csv_rows import BadRow, FileColumns, FileError, GoodRow, read_rows, sniff_delimiter
+from catalog.import_columns import ImportSchema
+from catalog.models import Item
 
 
 def rows(content: bytes, **kwargs) -> list:
-    return list(read_rows(io.BytesIO(content), dimensions=3, **kwargs))
+    """The rows of an Item file (the file's columns, read first, left out)."""
+    found = list(read_rows(io.BytesIO(content), schema=ImportSchema.of(Item), **kwargs))
+    assert isinstance(found[0], FileColumns)
+    return found[1:]
 
 
 def test_good_rows_carry_their_line_numbers() -> None:
-    assert rows(b'id,label,embedding\n5,a,"[1,2,3]"\n,b,"4,5,6"\n,c,1 2 3\n') == [
-        GoodRow(2, 5, "a", [1.0, 2.0, 3.0], "[1,2,3]"),
-        GoodRow(3, None, "b", [4.0, 5.0, 6.0], "[4,5,6]"),
-        # Not pgvector's own form: the values are written out instead.
-        GoodRow(4, None, "c", [1.0, 2.0, 3.0], None),
+    found = rows(b'id,label,embedding\n5,a,"[1,2,3]"\n,b,"4,5,6"\n,c,1 2 3\n')
+    assert [(row.line, row.id, row.values["label"]) for row in found] == [
+        (2, 5, "a"),
+        (3, None, "b"),
+        (4, None, "c"),
     ]
+    assert [row.values["embedding"] for row in found] == [[1, 2, 3], [4, 5, 6], [1, 2, 3]]
+    # pgvector's own form goes to COPY as it is; anything else is written out.
+    assert [row.db_values["embedding"] for row in found] == ["[1,2,3]", "[4,5,6]", "[1.0,2.0,3.0]"]
 
 
 def test_columns_in_any_order_case_and_spacing() -> None:
     assert rows(b" EMBEDDING ;Label\n[1,2,3];x\n", delimiter=";") == [
-        GoodRow(2, None, "x", [1.0, 2.0, 3.0], "[1,2,3]")
+        GoodRow(
+            2,
+            None,
+            {"embedding": [1.0, 2.0, 3.0], "label": "x"},
+            {"embedding": "[1,2,3]", "label": "x"},
+        )
     ]
 
 
@@ -31,7 +44,10 @@ def test_bom_crlf_and_blank_lines() -> None:
 
 def test_quoted_fields_across_lines_keep_the_starting_line() -> None:
     content = b'label,embedding\n"two\nlines","[1,2,3]"\nnext,"[1,1,1]"\n'
-    assert [(row.line, row.label) for row in rows(content)] == [(2, "two\nlines"), (4, "next")]
+    assert [(row.line, row.values["label"]) for row in rows(content)] == [
+        (2, "two\nlines"),
+        (4, "next"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -65,13 +81,13 @@ def test_ids_must_be_positive_whole_numbers(raw_id: bytes) -> None:
 
 def test_nul_characters_are_refused() -> None:
     bad_label, bad_vector = rows(b'label,embedding\na\x00b,"[1,2,3]"\nc,"[1,2,3]\x00"\n')
-    assert "NUL character" in bad_label.reason
-    assert "Unbalanced brackets" in bad_vector.reason
+    assert "label contains a NUL character" in bad_label.reason
+    assert "embedding contains a NUL character" in bad_vector.reason
 
 
 def test_labels_over_200_characters_are_refused() -> None:
     [bad] = rows(b"label,embedding\n" + b"x" * 201 + b',"[1,2,3]"\n')
-    assert "label longer than 200 characters" in bad.reason
+    assert bad.reason == "label: Ensure this value has at most 200 characters (it has 201)."
 
 
 @pytest.mark.parametrize(
@@ -93,7 +109,8 @@ def test_files_that_cannot_be_read_raise_file_error(content: bytes, message: str
 
 def test_reading_is_lazy() -> None:
     lines = b"".join(b'"[1,2,3]"\n' for _ in range(1000))
-    iterator = read_rows(io.BytesIO(b"embedding\n" + lines), dimensions=3)
+    iterator = read_rows(io.BytesIO(b"embedding\n" + lines), schema=ImportSchema.of(Item))
+    assert isinstance(next(iterator), FileColumns)
     assert next(iterator).line == 2
 
 

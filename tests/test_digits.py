@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from catalog.metrics import L2
 from catalog.models import DIGIT_INDEX_NAME, Digit
+from catalog.samples import load_digits, read_digits
 from catalog.selectors import similar_to
-from catalog.services import load_digits, read_digits
 from catalog.vector_fields import VectorColumn
 
 pytestmark = pytest.mark.django_db

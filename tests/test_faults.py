@@ -151,6 +151,7 @@ def test_an_import_whose_connection_dies_mid_copy_writes_nothing() -> None:
     with pytest.raises(ImportInterrupted, match="nothing was written"):
         import_vectors(
             io.BytesIO(("label,embedding\n" + body).encode()),
+            model=Item,
             dry_run=False,
             progress=kill_own_connection,
         )

@@ -85,7 +85,7 @@ def test_a_10000_dimension_vector_is_refused_quickly_or_parsed_whole() -> None:
 @FIXTURES_OK
 def test_random_bytes_never_write_part_of_a_file(data: bytes) -> None:
     before = Item.objects.count()
-    report = import_vectors(io.BytesIO(data), dry_run=False)
+    report = import_vectors(io.BytesIO(data), model=Item, dry_run=False)
     after = Item.objects.count()
     if report.written:
         assert report.ok
@@ -114,7 +114,7 @@ def test_random_csv_rows_are_all_in_or_all_out(rows: list[list[str]]) -> None:
     writer.writerow(["id", "label", "embedding"])
     writer.writerows(rows)
     before = Item.objects.count()
-    report = import_vectors(io.BytesIO(out.getvalue().encode()), dry_run=False)
+    report = import_vectors(io.BytesIO(out.getvalue().encode()), model=Item, dry_run=False)
     if report.ok:
         assert Item.objects.count() == before + report.new
     else:
@@ -125,7 +125,7 @@ def test_random_csv_rows_are_all_in_or_all_out(rows: list[list[str]]) -> None:
 @pytest.mark.django_db
 def test_a_very_long_line_is_refused_without_reading_on() -> None:
     data = b'label,embedding\nx,"' + b"1," * 1_000_000 + b'1"\n'
-    report = import_vectors(io.BytesIO(data), dry_run=False)
+    report = import_vectors(io.BytesIO(data), model=Item, dry_run=False)
     assert not report.ok
     assert "not valid CSV" in report.file_error  # the field passed the 1 MB field limit
     assert Item.objects.count() == 0

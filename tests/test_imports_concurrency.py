@@ -39,7 +39,9 @@ def test_searches_do_not_wait_for_an_import(strategy: str) -> None:
         if phase == "load" and done == total:  # rows inserted, transaction still open
             seen.append(search_from_another_connection())
 
-    report = import_vectors(file_of(300), dry_run=False, strategy=strategy, progress=progress)
+    report = import_vectors(
+        file_of(300), model=Item, dry_run=False, strategy=strategy, progress=progress
+    )
     assert report.written
     assert seen == [5]  # answered at once, from the rows committed before
     assert Item.objects.count() == 310

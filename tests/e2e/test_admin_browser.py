@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from catalog.services import load_seed_items
+from catalog.samples import load_seed_items
 from tests.e2e.conftest import DevServer, admin_login
 
 

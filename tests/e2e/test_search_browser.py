@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from catalog.models import Item
-from catalog.services import load_seed_items
+from catalog.samples import load_seed_items
 from tests.e2e.conftest import admin_login
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from catalog.models import Digit
-from catalog.services import load_digits
+from catalog.samples import load_digits
 from tests.e2e.conftest import admin_login
 from tests.test_vector_admin import clustered
 from tests.vector_models.models import Document, Product

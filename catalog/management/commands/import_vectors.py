@@ -1,4 +1,5 @@
-"""``manage.py import_vectors FILE``: load a big CSV/TSV file of vectors, all or nothing."""
+"""``manage.py import_vectors FILE [--model app.Model]``: load a big CSV/TSV file of a
+model's rows, all or nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, BinaryIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from catalog.csv_rows import sniff_delimiter
+from catalog.management.commands.export_vectors import DEFAULT_MODEL, vector_model
 from catalog.services import ImportInterrupted, ImportReport, import_vectors
 
 LISTED_ERRORS = 50
@@ -48,28 +50,34 @@ class ProgressBar:
 
 class Command(BaseCommand):
     help = (
-        "Import vectors from a CSV or TSV file (columns: embedding, and optionally label and "
-        "id), streamed, all or nothing: any bad line and nothing is written, each bad line "
-        "is named. Rows with an existing id update it."
+        "Import a model's rows from a CSV or TSV file (a header names the columns: the "
+        "model's id, its fields, its vector fields), streamed, all or nothing: any bad line "
+        "and nothing is written, each bad line is named. Rows with an existing id update it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the CSV/TSV file, or - for standard input")
         parser.add_argument(
+            "--model",
+            default=DEFAULT_MODEL,
+            help=f"the model, as app_label.ModelName (default: {DEFAULT_MODEL})",
+        )
+        parser.add_argument(
             "--replace",
             action="store_true",
-            help="empty the table first, load, then build the HNSW index",
+            help="empty the table first, load, then build its vector indexes",
         )
         parser.add_argument(
             "--strategy",
             choices=["auto", "live", "rebuild"],
             default="auto",
-            help="write into the live index, or load and rebuild it (default: the cheaper)",
+            help="write into the live indexes, or load and rebuild them (default: the cheaper)",
         )
         parser.add_argument("--tsv", action="store_true", help="tab-separated (default: by name)")
         parser.add_argument("--check", action="store_true", help="validate only; write nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        options["model"] = vector_model(options["model"])
         file: str = options["file"]
         if file == "-":
             report = self._import(sys.stdin.buffer, options)
@@ -90,6 +98,7 @@ class Command(BaseCommand):
     def _run(self, stream: BinaryIO, options: dict[str, Any]) -> ImportReport:
         return import_vectors(
             stream,
+            model=options["model"],
             dry_run=options["check"],
             replace=options["replace"],
             strategy=options["strategy"],
@@ -124,5 +133,5 @@ class Command(BaseCommand):
         )
         if report.index_error:
             raise CommandError(
-                f"The rows are in, but building the HNSW index failed: {report.index_error}"
+                f"The rows are in, but building a vector index failed: {report.index_error}"
             )

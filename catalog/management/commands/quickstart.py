@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from catalog.services import load_digits, load_seed_items
+from catalog.samples import load_digits, load_seed_items
 from project.supervise import run_supervised
 
 ADMIN_USERNAME = "admin"

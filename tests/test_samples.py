@@ -1,7 +1,7 @@
 import pytest
 
 from catalog.models import Item
-from catalog.services import load_seed_items, seed_vectors
+from catalog.samples import load_seed_items, seed_vectors
 
 pytestmark = pytest.mark.django_db
 
