@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 
-from catalog.import_columns import CellError, ImportColumn, ImportSchema
+from catalog.import_columns import CellError, ImportColumn, ImportSchema, quoted_names
 
 # A field longer than this cannot be a vector of pgvector's sizes or a text of the
 # model: csv's default limit is 128 KiB, and a line without quotes closing could
@@ -111,9 +111,10 @@ def _file_columns(header: list[str], schema: ImportSchema) -> FileColumns:
         # Every row is new: each needs every column new rows need.
         missing = schema.needed_for_new_rows(columns)
         if missing:
-            names = " and ".join(repr(column.name) for column in missing)
+            columns_word = "column" if len(missing) == 1 else "columns"
             raise FileError(
-                f"The header has no {names} column, which new rows need (rows without "
+                f"The header has no {quoted_names(missing)} {columns_word}, which new rows "
+                "need (rows without "
                 f"{'an' if schema.pk.name[0] in 'aeiou' else 'a'} {schema.pk.name} are new)."
             )
     return FileColumns(columns, len(header))

@@ -23,6 +23,11 @@ from django.db.models.fields import NOT_PROVIDED, AutoFieldMixin
 from catalog.vector_fields import VectorColumn, vector_columns
 from catalog.vectors import VectorError, plain_vector_text
 
+_BOOLEANS = {
+    **dict.fromkeys(("true", "t", "yes", "y", "1"), "True"),
+    **dict.fromkeys(("false", "f", "no", "n", "0"), "False"),
+}
+
 
 class CellError(ValueError):
     """One cell cannot be imported; the message names the field and says why."""
@@ -116,6 +121,9 @@ class ImportColumn:
                 return target.to_python(text)
             if isinstance(self.field, models.JSONField):
                 value = self._read_json(text)
+            elif isinstance(self.field, models.BooleanField):
+                # Spreadsheets and databases write true/false, TRUE, t, yes, 1...
+                value = self.field.to_python(_BOOLEANS.get(text.lower(), text))
             else:
                 value = self.field.to_python(text)
             self.field.validate(value, None)
@@ -131,6 +139,8 @@ class ImportColumn:
             return None  # a new row: the database or the field's default gives its key
         if self.field.null:
             return None
+        if self.field.has_default():
+            return self.field.get_default()
         if self._blank_text_allowed:
             return ""
         raise CellError(f"{self.name}: this field cannot be empty")
@@ -204,6 +214,12 @@ class ImportColumn:
                 what += ", one of " + ", ".join(str(key) for key, _ in self.field.flatchoices)
         need = "required for new rows" if self.needed_for_new_rows else "optional"
         return f"{what}; {need}"
+
+
+def quoted_names(columns: Iterable[ImportColumn]) -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``."""
+    names = [repr(column.name) for column in columns]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass

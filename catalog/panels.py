@@ -87,7 +87,7 @@ class VectorSearchPanel(Panel):
             return described
         plan, in_force = explain_analyze(query["sql"], settings=set_here, using=alias)
         rows = _top_rows(plan)
-        used = scanned_index(plan)
+        used = scanned_index(plan, among=[index.name for index in indexes])
         described.update(
             plan=plan,
             settings=in_force,

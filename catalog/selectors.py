@@ -19,7 +19,8 @@ from typing import Any
 from django.db import connection, connections, models, transaction
 from django.db.models import QuerySet
 
-from catalog.metrics import Metric
+from catalog.index_shapes import IndexShape, shape_of
+from catalog.metrics import BIT_METRICS, Metric
 from catalog.vector_fields import VectorColumn, vector_columns
 from catalog.vector_sql import VECTOR_SETTINGS, is_select
 
@@ -55,6 +56,13 @@ class VectorIndex:
     definition: str
     # The indexed column, or expression, as PostgreSQL writes it in the definition.
     key: str = ""
+    # A partial index's WHERE condition.
+    predicate: str | None = None
+
+    @property
+    def shape(self) -> IndexShape | None:
+        """How the key relates to a column (itself, a cast, a binary quantization)."""
+        return shape_of(self.key)
 
     @property
     def lists(self) -> int | None:
@@ -102,7 +110,7 @@ class SearchOutcome:
     @property
     def scan_index(self) -> str | None:
         """The index the query plan scanned, if any: what PostgreSQL actually did."""
-        return scanned_index(self.plan)
+        return scanned_index(self.plan, among=[index.name for index in self.indexes])
 
     @property
     def used_index(self) -> bool:
@@ -125,7 +133,7 @@ def vector_indexes(table: str, *, using: str = "default") -> list[VectorIndex]:
         cursor.execute(
             """
             SELECT idx.relname, am.amname, opc.opcname, pg_get_indexdef(idx.oid),
-                   pg_get_indexdef(idx.oid, 1, true)
+                   pg_get_indexdef(idx.oid, 1, true), pg_get_expr(i.indpred, i.indrelid)
             FROM pg_index i
             JOIN pg_class idx ON idx.oid = i.indexrelid
             JOIN pg_am am ON am.oid = idx.relam
@@ -152,40 +160,113 @@ def stored_dimensions(column: VectorColumn) -> int | None:
 
 
 def column_indexes(column: VectorColumn, *, using: str = "default") -> list[VectorIndex]:
-    """The vector indexes on ``column`` itself."""
-    quoted = connections[using].ops.quote_name(column.column)
+    """The vector indexes on ``column``: on the column itself or on an expression of it
+    (a cast to halfvec, a binary quantization), partial ones included."""
     return [
         index
         for index in vector_indexes(column.table, using=using)
-        if index.key in (column.column, quoted)
+        if index.shape is not None and index.shape.column == column.column
     ]
+
+
+# How each kind of index serves a search, best first: the column's own index, then
+# one on the column cast to another type (same metric, smaller values), then one on
+# its binary quantization (candidates by Hamming distance, re-ranked exactly).
+_DIRECT, _CAST, _QUANTIZED = 0, 1, 2
+# Candidates fetched through a binary-quantized index for each row asked for.
+RERANK_FACTOR = 10
+MIN_RERANK_CANDIDATES = 100
 
 
 def index_for(
     column: VectorColumn, metric: Metric, indexes: list[VectorIndex] | None = None
 ) -> VectorIndex | None:
-    """The index that can serve ``ORDER BY column <op> query LIMIT k`` for ``metric``."""
-    wanted = column.type.opclass(metric)
+    """The index that can serve a search of the whole table by ``metric``: one on the
+    column with the metric's opclass, else one on the column cast to another type with
+    that type's opclass for the metric, else one on its binary quantization (a dense
+    column searched by any metric, re-ranked). Partial indexes cover only some rows,
+    so they serve no search of the whole table."""
+    candidates = []
     for index in column_indexes(column) if indexes is None else indexes:
-        if index.opclass == wanted:
-            return index
-    return None
+        kind = _serves(index, column, metric)
+        if kind is not None and index.predicate is None:
+            candidates.append((kind, index.name, index))
+    return min(candidates)[2] if candidates else None
+
+
+def _serves(index: VectorIndex, column: VectorColumn, metric: Metric) -> int | None:
+    shape = index.shape
+    if shape is None:
+        return None
+    if shape.is_plain:
+        return _DIRECT if index.opclass == column.type.opclass(metric) else None
+    if shape.quantized:
+        dense = column.type.name in {"vector", "halfvec"} and metric not in BIT_METRICS
+        return _QUANTIZED if dense and index.opclass.startswith("bit_") else None
+    return _CAST if index.opclass == metric.opclass(shape.cast_type or "") else None
+
+
+def index_notes(column: VectorColumn, metric: Metric, indexes: list[VectorIndex]) -> list[str]:
+    """What the page should say of indexes a search of the whole table could not use,
+    or used in a way of their own."""
+    notes = []
+    for index in indexes:
+        if index.predicate is not None and _serves(index, column, metric) is not None:
+            notes.append(
+                f"The index {index.name} covers only the rows where {index.predicate}: "
+                "a search over every row cannot use it."
+            )
+    return notes
 
 
 def distance_queryset(
-    *, column: VectorColumn, vector: Any, metric: Metric, exclude_id: Any = None
+    *,
+    column: VectorColumn,
+    vector: Any,
+    metric: Metric,
+    exclude_id: Any = None,
+    index: VectorIndex | None = None,
+    k: int | None = None,
 ) -> QuerySet[Any]:
     """Rows with every distance to ``vector`` annotated, nearest first by ``metric``.
 
     Ordered by the metric's own operator, ascending: the only shape an index can serve.
-    The model's other vector fields are left unread: they can be large.
+    Given an ``index`` on an expression of the column, ordered the way that index
+    serves: by the distance between the cast values, or among the candidates nearest by
+    the Hamming distance of the binary-quantized values (``k`` of them asked for). The
+    model's other vector fields are left unread: they can be large.
     """
     annotations = {m.column: m.function(column.name, vector) for m in column.metrics}
     others = [other.name for other in vector_columns(column.model) if other.name != column.name]
-    queryset = column.model._default_manager.annotate(**annotations).defer(*others)
+    rows = column.model._default_manager.all()
     if exclude_id is not None:
-        queryset = queryset.exclude(pk=exclude_id)
-    return queryset.order_by(metric.column)
+        rows = rows.exclude(pk=exclude_id)
+    shape = index.shape if index is not None else None
+    if shape is None or shape.is_plain:
+        return rows.annotate(**annotations).defer(*others).order_by(metric.column)
+    if shape.quantized:
+        bits_metric = next(m for m in BIT_METRICS if index.opclass == m.opclass("bit"))
+        candidates = rows.order_by(shape.order_expression(column.name, bits_metric, vector))
+        wanted = rerank_candidates(k or MAX_K)
+        nearest_bits = candidates.values("pk")[:wanted]
+        return (
+            column.model._default_manager.filter(pk__in=nearest_bits)
+            .annotate(**annotations)
+            .defer(*others)
+            .order_by(metric.column)
+        )
+    return (
+        rows.annotate(
+            **annotations, index_distance=shape.order_expression(column.name, metric, vector)
+        )
+        .defer(*others)
+        .order_by("index_distance")
+    )
+
+
+def rerank_candidates(k: int) -> int:
+    """How many candidates a binary-quantized index is asked for, to re-rank to k."""
+    return min(MAX_EF_SEARCH, max(MIN_RERANK_CANDIDATES, k * RERANK_FACTOR))
 
 
 def nearest(
@@ -213,15 +294,25 @@ def nearest(
         raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
     indexes = column_indexes(column)
     index = index_for(column, metric, indexes)
-    queryset = distance_queryset(
+    # The true answer's query: what exact mode runs, and what recall is measured against.
+    exact_queryset = distance_queryset(
         column=column, vector=vector, metric=metric, exclude_id=exclude_id
     )[:k]
+    served = None if exact else index
+    shape = served.shape if served is not None else None
+    queryset = distance_queryset(
+        column=column, vector=vector, metric=metric, exclude_id=exclude_id, index=served, k=k
+    )[:k]
     started = time.perf_counter()
-    settings = search_settings(k=k, exact=exact, index=index)
+    scanned = rerank_candidates(k) if shape is not None and shape.quantized else k
+    settings = search_settings(k=scanned, exact=exact, index=index)
     reported = REPORTED_SETTINGS[index.method if index is not None else "hnsw"]
     rows, sql, plan, in_force = _run(queryset, settings, reported)
-    if settings.get("ivfflat.iterative_scan") == "relaxed_order":
-        # Relaxed order may return rows slightly out of order: the outer re-sort.
+    if settings.get("ivfflat.iterative_scan") == "relaxed_order" or (
+        shape is not None and not shape.is_plain
+    ):
+        # Relaxed order may return rows slightly out of order, and an index on a cast
+        # orders by the cast values' distance: sorted again by the exact distance.
         rows.sort(key=lambda row: getattr(row, metric.column))
     outcome = SearchOutcome(
         neighbors=_neighbors(rows, column),
@@ -235,7 +326,10 @@ def nearest(
         sql=sql,
         plan=plan,
         seconds=0.0,
+        notes=index_notes(column, metric, indexes),
     )
+    if shape is not None and not shape.is_plain and outcome.used_index:
+        outcome.notes.append(_served_through(served, shape, metric, k))
     if outcome.used_index and len(rows) < k:
         available = _count_up_to(column, exclude_id=exclude_id, limit=k)
         if available > len(rows):
@@ -245,14 +339,27 @@ def nearest(
             )
             exact_settings = search_settings(k=k, exact=True)
             rows, outcome.sql, outcome.plan, outcome.settings = _run(
-                queryset, exact_settings, reported
+                exact_queryset, exact_settings, reported
             )
             outcome.neighbors = _neighbors(rows, column)
             outcome.fell_back_to_exact = True
     outcome.seconds = time.perf_counter() - started
     if with_recall:
-        outcome.recall = _recall(outcome, queryset)
+        outcome.recall = _recall(outcome, exact_queryset)
     return outcome
+
+
+def _served_through(index: VectorIndex, shape: IndexShape, metric: Metric, k: int) -> str:
+    if shape.quantized:
+        return (
+            f"The index {index.name} holds {shape.describe()}: the "
+            f"{rerank_candidates(k)} rows nearest by the Hamming distance of the quantized "
+            f"bits are the candidates, re-ranked by the exact {metric.label}."
+        )
+    return (
+        f"The index {index.name} holds {shape.describe()}: rows are found by the "
+        f"{metric.label} of those values, then sorted by the exact {metric.label}."
+    )
 
 
 def similar_to(
@@ -331,10 +438,15 @@ def _run(
     return rows, recorder.sql, plan, in_force
 
 
-def scanned_index(plan: str) -> str | None:
-    """The index a query plan scans, if any: what PostgreSQL actually did."""
-    match = _INDEX_SCAN.search(plan)
-    return match.group(1) if match else None
+def scanned_index(plan: str, among: Iterable[str] | None = None) -> str | None:
+    """The index a query plan scans, if any: what PostgreSQL actually did. With
+    ``among`` (the vector indexes), the first of those scanned: a plan may also scan
+    the primary key's index, say to fetch re-ranked candidates."""
+    scanned = _INDEX_SCAN.findall(plan)
+    if among is not None:
+        wanted = set(among)
+        scanned = [name for name in scanned if name in wanted]
+    return scanned[0] if scanned else None
 
 
 def _set_local_and_read(

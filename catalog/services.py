@@ -235,10 +235,15 @@ def _load(staging: Staging, report: ImportReport, *, replace: bool, progress: Pr
     """Move the staged rows into the table (in the caller's transaction)."""
     loading = time.perf_counter()
     progress("load", 0, report.rows)
+    # Foreign keys checked statement by statement, not at commit: a row that breaks one
+    # is refused here, and no check is left pending in the transaction (PostgreSQL
+    # neither empties a table nor builds an index while one is).
+    staging.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     if replace:
         # Readers wait for this transaction (seconds: the index is built afterwards).
         staging.cursor.execute(f"TRUNCATE {connection.ops.quote_name(staging.schema.table)}")
     staging.apply(replace=replace)
+    staging.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     progress("load", report.rows, report.rows)
     report.phases["load"] = time.perf_counter() - loading
 

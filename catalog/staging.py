@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 
 from catalog.csv_rows import BadRow, FileColumns, GoodRow
-from catalog.import_columns import ImportColumn, ImportSchema
+from catalog.import_columns import ImportColumn, ImportSchema, quoted_names
 
 STAGING = "catalog_import_staging"
 # The most bad lines each bulk check lists (it counts them all).
@@ -123,7 +123,7 @@ class Staging:
     def _new_rows_lacking(
         self, lacking: list[ImportColumn], *, replace: bool
     ) -> tuple[list[BadRow], int]:
-        names = " and ".join(repr(column.name) for column in lacking)
+        names = quoted_names(lacking)
         existing = (
             "false"
             if replace  # the table is emptied first: every row is new
@@ -132,7 +132,7 @@ class Staging:
         rows, count = self._rows(
             f"SELECT s.line FROM {STAGING} s WHERE s.{self.key} IS NULL OR NOT {existing}"
         )
-        reason = f"a new row needs {names}, and the file has no such column"
+        reason = f"a new row needs {names}, and the file has none"
         return [BadRow(line, reason, "") for (line,) in rows], count
 
     # Reading ------------------------------------------------------------------------

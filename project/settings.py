@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Index expressions with an operator class (OpClass), e.g. a vector cast to halfvec.
+    "django.contrib.postgres",
     "import_export",
     "catalog",
 ]

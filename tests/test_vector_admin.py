@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -15,11 +14,16 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
-from django.urls import reverse
 from pgvector import SparseVector
 
 from catalog import selectors
 from catalog.vector_fields import VectorColumn
+from tests.vector_data import (
+    assert_same_answer,
+    exact_answer,
+    results_csv,
+    url,
+)
 from tests.vector_models.models import (
     BitDocument,
     Document,
@@ -30,151 +34,6 @@ from tests.vector_models.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def clustered(count: int, dimensions: int, *, seed: int, clusters: int = 8) -> np.ndarray:
-    """Vectors around a few centres, as real embeddings are, rather than uniform noise."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(clusters, dimensions))
-    picks = rng.integers(clusters, size=count)
-    return centres[picks] + 0.3 * rng.normal(size=(count, dimensions))
-
-
-@pytest.fixture
-def documents() -> list[Document]:
-    vectors = clustered(300, 768, seed=1)
-    rows = [Document(title=f"doc {i}", embedding=list(v)) for i, v in enumerate(vectors)]
-    return Document.objects.bulk_create(rows)
-
-
-@pytest.fixture
-def half_documents() -> list[HalfDocument]:
-    vectors = clustered(150, 1536, seed=2)
-    rows = [HalfDocument(title=f"half {i}", embedding=list(v)) for i, v in enumerate(vectors)]
-    return HalfDocument.objects.bulk_create(rows)
-
-
-@pytest.fixture
-def products() -> list[Product]:
-    text, image = clustered(120, 16, seed=3), clustered(120, 8, seed=4)
-    rows = [
-        Product(name=f"product {i}", text_embedding=list(t), image_embedding=list(m))
-        for i, (t, m) in enumerate(zip(text, image, strict=True))
-    ]
-    return Product.objects.bulk_create(rows)
-
-
-@pytest.fixture
-def sparse_documents() -> list[SparseDocument]:
-    """30,000-d, at most 100 non-zero values each, drawn from a few topics' words."""
-    rng = np.random.default_rng(5)
-    topics = [rng.choice(30000, size=150, replace=False) for _ in range(6)]
-    rows = []
-    for i in range(200):
-        words = rng.choice(topics[i % 6], size=80, replace=False)
-        noise = rng.choice(30000, size=20, replace=False)
-        indices = sorted(set(words.tolist()) | set(noise.tolist()))
-        values = {int(index): float(rng.uniform(0.1, 3)) for index in indices}
-        rows.append(SparseDocument(title=f"sparse {i}", embedding=SparseVector(values, 30000)))
-    return SparseDocument.objects.bulk_create(rows)
-
-
-@pytest.fixture
-def bit_documents() -> list[BitDocument]:
-    """1,024 bits each: a few random codes, 10% of each copy's bits flipped."""
-    rng = np.random.default_rng(6)
-    codes = rng.integers(2, size=(6, 1024))
-    rows = []
-    for i in range(200):
-        flips = rng.random(1024) < 0.1
-        bits = "".join(str(bit) for bit in np.where(flips, 1 - codes[i % 6], codes[i % 6]))
-        rows.append(BitDocument(title=f"bits {i}", embedding=bits))
-    return BitDocument.objects.bulk_create(rows)
-
-
-@pytest.fixture
-def admin_client() -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("admin", "", "pw"))
-    return client
-
-
-def url(model: type, verb: str, *args: Any) -> str:
-    return reverse(f"admin:vector_models_{model._meta.model_name}_{verb}", args=args)
-
-
-def exact_answer(
-    model: type, field: str, query: np.ndarray, metric: str, k: int, exclude: Any = None
-) -> list[tuple[Any, float]]:
-    """The true k nearest by numpy over the stored values (as pgvector stores them)."""
-    ids, vectors = [], []
-    for pk, value in model.objects.values_list("pk", field):
-        if pk != exclude:
-            ids.append(pk)
-            vectors.append(as_array(value))
-    matrix = np.asarray(vectors, dtype=np.float64)
-    query = as_array(query)
-    if metric in ("hamming", "jaccard"):
-        matrix, query = matrix.astype(bool), query.astype(bool)
-        differ = (matrix != query).sum(axis=1)
-        if metric == "hamming":
-            distances = differ.astype(np.float64)
-        else:
-            union = (matrix | query).sum(axis=1)
-            distances = np.where(union == 0, 1.0, 1 - (matrix & query).sum(axis=1) / union)
-    elif metric == "cosine":
-        distances = 1 - matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query))
-    elif metric == "l2":
-        distances = np.linalg.norm(matrix - query, axis=1)
-    elif metric == "ip":
-        distances = -(matrix @ query)
-    else:
-        distances = np.abs(matrix - query).sum(axis=1)
-    order = np.argsort(distances, kind="stable")[:k]
-    return [(ids[i], float(distances[i])) for i in order]
-
-
-def as_array(value: Any) -> np.ndarray:
-    """A stored or query value of any type as a dense numpy array."""
-    if isinstance(value, SparseVector):
-        return value.to_numpy().astype(np.float64)
-    if isinstance(value, str):
-        return np.fromiter((bit == "1" for bit in value), dtype=np.float64)
-    return np.asarray(value, dtype=np.float64)
-
-
-def results_csv(response: Any) -> list[dict[str, str]]:
-    assert response.status_code == 200, response.content[:2000]
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
-
-
-COLUMN_OF_METRIC = {
-    "cosine": "cosine_distance",
-    "l2": "l2_distance",
-    "ip": "inner_product",
-    "l1": "l1_distance",
-    "hamming": "hamming_distance",
-    "jaccard": "jaccard_distance",
-}
-
-
-def assert_same_answer(rows: list[dict[str, str]], expected: list[tuple[Any, float]], metric: str):
-    """Same distances in the same order (float4 arithmetic against float64), and the same
-    rows wherever the distances are not tied."""
-    column = COLUMN_OF_METRIC[metric]
-    sign = -1.0 if metric == "ip" else 1.0
-    got = [sign * float(row[column]) for row in rows]
-    assert got == pytest.approx([d for _, d in expected], rel=1e-4, abs=1e-4)
-    distinct = [
-        pk
-        for position, (pk, distance) in enumerate(expected)
-        if all(
-            abs(distance - other) > 1e-4 for j, (_, other) in enumerate(expected) if j != position
-        )
-    ]
-    got_ids = [int(row["id"]) for row in rows]
-    for pk in distinct:
-        assert pk in got_ids
 
 
 def test_registering_a_model_is_all_it_takes(admin_client: Client, documents) -> None:

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from catalog.models import Digit
 from catalog.samples import load_digits
 from tests.e2e.conftest import admin_login
-from tests.test_vector_admin import clustered
+from tests.vector_data import clustered
 from tests.vector_models.models import Document, Product
 
 pytestmark = pytest.mark.django_db(transaction=True)

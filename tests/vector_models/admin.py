@@ -5,8 +5,10 @@ from django.contrib import admin
 from catalog.vector_admin import VectorModelAdmin
 from tests.vector_models.models import (
     BitDocument,
+    Collection,
     Document,
     HalfDocument,
+    Passage,
     Product,
     SparseDocument,
     Untyped,
@@ -41,3 +43,13 @@ class SparseDocumentAdmin(VectorModelAdmin):
 @admin.register(BitDocument)
 class BitDocumentAdmin(VectorModelAdmin):
     pass
+
+
+@admin.register(Passage)
+class PassageAdmin(VectorModelAdmin):
+    list_display = ["id", "collection", "kind", "position"]
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    search_fields = ["name"]

@@ -1,7 +1,9 @@
 """Models as people keep them: realistic dimensions, each supported type, several
 vector fields on one model, a field without a fixed dimension count."""
 
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
+from django.db.models.functions import Cast
 from pgvector.django import (
     BitField,
     HalfVectorField,
@@ -10,6 +12,8 @@ from pgvector.django import (
     SparseVectorField,
     VectorField,
 )
+
+from catalog.index_shapes import BinaryQuantize
 
 
 class Document(models.Model):
@@ -121,3 +125,57 @@ class BitDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Collection(models.Model):
+    """What passages belong to: the target of a foreign key in imports."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Passage(models.Model):
+    """Fields of every kind beside a 768-d vector, and indexes on expressions of it:
+    the vector cast to halfvec (an index half the size) for cosine, binary-quantized to
+    bits for Hamming, and an L2 index over abstracts only (a partial index)."""
+
+    KINDS = [("abstract", "Abstract"), ("body", "Body")]
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=20, choices=KINDS)
+    position = models.PositiveIntegerField(default=0)
+    published = models.BooleanField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    code = models.CharField(max_length=12, unique=True, null=True, blank=True)
+    embedding = VectorField(dimensions=768)
+
+    class Meta:
+        indexes = [
+            HnswIndex(
+                OpClass(
+                    Cast("embedding", output_field=HalfVectorField(dimensions=768)),
+                    name="halfvec_cosine_ops",
+                ),
+                name="passage_half_cosine",
+                m=16,
+                ef_construction=64,
+            ),
+            HnswIndex(
+                OpClass(
+                    Cast(BinaryQuantize("embedding"), output_field=BitField(length=768)),
+                    name="bit_hamming_ops",
+                ),
+                name="passage_bits_hamming",
+            ),
+            HnswIndex(
+                fields=["embedding"],
+                opclasses=["vector_l2_ops"],
+                condition=models.Q(kind="abstract"),
+                name="passage_abstract_l2",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id}/{self.position}"
