@@ -100,6 +100,8 @@ print("search", search.status_code, search.content.count(b'class="similar-row"')
 first = Document.objects.first()
 similar = client.get(f"/admin/shop/document/{first.pk}/similar/", {"k": 4})
 print("similar", similar.status_code, similar.content.count(b'class="similar-row"'))
+imports = client.get("/admin/shop/document/import/")
+print("import page", imports.status_code, b"<code>title</code>" in imports.content)
 """
 
 
@@ -157,4 +159,15 @@ def test_the_vector_admin_in_a_fresh_django_project(
     run(["manage.py", "check"], site, env)
 
     out = run(["-c", PAGES], site, {**env, "DJANGO_SETTINGS_MODULE": "mysite.settings"})
-    assert out.split("\n")[:3] == ["changelist 200 True", "search 200 5", "similar 200 4"]
+    assert out.split("\n")[:4] == [
+        "changelist 200 True",
+        "search 200 5",
+        "similar 200 4",
+        "import page 200 True",
+    ]
+    # The commands take the model: its rows out, and a file of new ones in.
+    run(["manage.py", "export_vectors", "rows.csv", "--model", "shop.Document"], site, env)
+    assert (site / "rows.csv").read_text().startswith("id,title,embedding\n")
+    (site / "new.csv").write_text('title,embedding\nnew one,"[1,2,3]"\n')
+    out = run(["manage.py", "import_vectors", "new.csv", "--model", "shop.Document"], site, env)
+    assert "Imported 1 rows (1 new, 0 updated)" in out
