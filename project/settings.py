@@ -86,7 +86,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     # Index expressions with an operator class (OpClass), e.g. a vector cast to halfvec.
     "django.contrib.postgres",
     "import_export",

@@ -57,3 +57,12 @@ def neighbor_rows(
             )
         )
     return SafeString("\n".join(rows))
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """``1234567`` as ``1,234,567`` (without needing django.contrib.humanize)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
