@@ -122,6 +122,20 @@ class SearchOutcome:
         return self.column.metrics
 
     @property
+    def index_match(self) -> str:
+        """How the index chosen serves this search, in words for the results page."""
+        shape = self.index.shape if self.index is not None else None
+        operator = self.metric.operator
+        if shape is None or shape.is_plain:
+            return f"which matches the {operator} operator"
+        if shape.quantized:
+            return (
+                f"on {shape.describe()}: candidates by the Hamming distance (<~>) of the "
+                f"bits, re-ranked by {operator}"
+            )
+        return f"on {shape.describe()}, which matches the {operator} operator on those values"
+
+    @property
     def opclass(self) -> str:
         """The opclass an index would need to serve this search."""
         return self.column.type.opclass(self.metric)
