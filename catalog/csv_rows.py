@@ -46,11 +46,8 @@ class FileColumns(NamedTuple):
 
     columns: list[ImportColumn]
     width: int
-
-    @property
-    def key(self) -> str | None:
-        """The primary key's field name, if the file has that column."""
-        return next((column.name for column in self.columns if column.is_pk), None)
+    # The primary key's field name, if the file has that column.
+    key: str | None
 
 
 def read_rows(
@@ -117,7 +114,8 @@ def _file_columns(header: list[str], schema: ImportSchema) -> FileColumns:
                 "need (rows without "
                 f"{'an' if schema.pk.name[0] in 'aeiou' else 'a'} {schema.pk.name} are new)."
             )
-    return FileColumns(columns, len(header))
+    key = next((column.name for column in columns if column.is_pk), None)
+    return FileColumns(columns, len(header), key)
 
 
 def _row(fields: list[str], line: int, file: FileColumns) -> GoodRow | BadRow:
@@ -136,7 +134,8 @@ def _row(fields: list[str], line: int, file: FileColumns) -> GoodRow | BadRow:
             return _bad(line, str(error), fields)
         values[column.name] = value
         db_values[column.name] = column.db_value(value, raw)
-    return GoodRow(line, values[file.key] if file.key else None, values, db_values)
+    key = file.key
+    return GoodRow(line, values[key] if key else None, values, db_values)
 
 
 def _bad(line: int, reason: str, fields: list[str]) -> BadRow:

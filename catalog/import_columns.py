@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED, AutoFieldMixin
 
@@ -27,6 +29,9 @@ _BOOLEANS = {
     **dict.fromkeys(("true", "t", "yes", "y", "1"), "True"),
     **dict.fromkeys(("false", "f", "no", "n", "0"), "False"),
 }
+
+
+_USUAL_TEXT_VALIDATORS = (MaxLengthValidator, ProhibitNullCharactersValidator)
 
 
 class CellError(ValueError):
@@ -42,10 +47,31 @@ class ImportColumn:
     # The vectors' length, for a vector field declared without one: fixed by the rows
     # already stored, else by the first row of the file.
     dimensions: int | None = None
+    # Read from the field once: every cell of a million-row file asks.
+    name: str = dataclass_field(init=False)
+    is_pk: bool = dataclass_field(init=False)
+    is_auto: bool = dataclass_field(init=False)
+    is_foreign_key: bool = dataclass_field(init=False)
+    # Text with only the usual validators (length, no NUL): checked here directly.
+    _plain_text: bool = dataclass_field(init=False)
+    # vector and halfvec text already in pgvector's form goes to COPY as it is.
+    _passes_text: bool = dataclass_field(init=False)
 
-    @property
-    def name(self) -> str:
-        return self.field.name
+    def __post_init__(self) -> None:
+        f = self.field
+        self.name = f.name
+        self.is_pk = bool(f.primary_key)
+        self.is_auto = isinstance(f, AutoFieldMixin)
+        self.is_foreign_key = bool(f.is_relation and f.many_to_one)
+        self._plain_text = (
+            isinstance(f, models.CharField | models.TextField)
+            and not f.choices
+            and all(isinstance(v, _USUAL_TEXT_VALIDATORS) for v in f.validators)
+        )
+        self._passes_text = self.vector is not None and self.vector.type.name in {
+            "vector",
+            "halfvec",
+        }
 
     @property
     def names(self) -> set[str]:
@@ -55,18 +81,6 @@ class ImportColumn:
     @property
     def db_column(self) -> str:
         return self.field.column
-
-    @property
-    def is_pk(self) -> bool:
-        return bool(self.field.primary_key)
-
-    @property
-    def is_foreign_key(self) -> bool:
-        return self.field.is_relation and self.field.many_to_one
-
-    @property
-    def is_auto(self) -> bool:
-        return isinstance(self.field, AutoFieldMixin)
 
     @property
     def db_type(self) -> str:
@@ -112,6 +126,11 @@ class ImportColumn:
             return self._read_vector(text)
         if not text:
             return self._read_empty()
+        if self._plain_text:
+            max_length = self.field.max_length
+            if max_length is not None and len(text) > max_length:
+                self._check(text)  # raises the field's own message
+            return text
         if self.is_pk and self.is_auto:
             return self._read_auto_key(text)
         try:
@@ -131,6 +150,12 @@ class ImportColumn:
         except ValidationError as error:
             raise CellError(f"{self.name}: {' '.join(error.messages)}") from error
         return value
+
+    def _check(self, value: Any) -> None:
+        try:
+            self.field.run_validators(value)
+        except ValidationError as error:
+            raise CellError(f"{self.name}: {' '.join(error.messages)}") from error
 
     def _read_empty(self) -> Any:
         if self.is_pk:
@@ -180,11 +205,13 @@ class ImportColumn:
         if value is None:
             return None
         if self.vector is not None:
-            if raw is not None and self.vector.type.name in {"vector", "halfvec"}:
+            if raw is not None and self._passes_text:
                 plain = plain_vector_text(raw)
                 if plain is not None:
                     return plain
             return self.vector.text(value)
+        if self._plain_text:
+            return value
         if self.is_foreign_key:
             return self.field.target_field.get_db_prep_save(value, connection)
         return self.field.get_db_prep_save(value, connection)
@@ -228,7 +255,7 @@ class ImportSchema:
     fields, then its vector fields (the order of its export)."""
 
     model: type[models.Model]
-    columns: list[ImportColumn] = field(default_factory=list)
+    columns: list[ImportColumn] = dataclass_field(default_factory=list)
 
     @classmethod
     def of(cls, model: type[models.Model]) -> ImportSchema:

@@ -45,6 +45,24 @@ class Staging:
         self.columns = [column for column in schema.columns if column in self.present + self.filled]
         self.table = _quote(schema.table)
         self.key = _quote(schema.pk.db_column)
+        # For each staged column: its name, the column, whether a row's value comes from
+        # the field's default (absent from the file; or an empty key that has one), and
+        # that value when it is the same for every row.
+        self._plan = []
+        for column in self.columns:
+            per_row = column.field.has_default()
+            filled = column in self.filled
+            constant = None if per_row or not filled else column.db_value(column.default())
+            self._plan.append(
+                (
+                    column.name,
+                    column,
+                    filled and per_row,
+                    column.is_pk and per_row,
+                    filled,
+                    constant,
+                )
+            )
 
     # Filling ------------------------------------------------------------------------
 
@@ -62,11 +80,14 @@ class Staging:
 
     def write(self, copy: Any, row: GoodRow) -> None:
         values: list[Any] = [row.line]
-        for column in self.columns:
-            value = row.db_values.get(column.name)
-            if value is None and (column.name not in row.db_values or column.is_pk):
-                value = column.db_value(column.default())
-            values.append(value)
+        given = row.db_values
+        for name, column, default, key_default, filled, constant in self._plan:
+            if default or (key_default and given[name] is None):
+                values.append(column.db_value(column.default()))
+            elif filled:
+                values.append(constant)
+            else:
+                values.append(given[name])
         copy.write_row(values)
 
     # Checks over the whole file -----------------------------------------------------
