@@ -26,6 +26,8 @@ class NeighborsForm(forms.Form):
     metric, exact or through the index. ``cleaned_data`` holds the ``column`` and the
     ``metric`` objects."""
 
+    field_order = ["field", "k", "metric", "max_distance", "exact", "recall"]
+
     field = forms.ChoiceField(label="Field", required=False)
     k = forms.IntegerField(
         label="k",
@@ -42,6 +44,15 @@ class NeighborsForm(forms.Form):
     )
     recall = forms.BooleanField(
         label="measure recall", required=False, help_text="Compare with the exact answer."
+    )
+    max_distance = forms.FloatField(
+        label="within",
+        required=False,
+        help_text=(
+            "Only rows at most this distance away (for inner product: at least this "
+            f"product), nearest first, up to k (at most {MAX_K})."
+        ),
+        widget=forms.NumberInput(attrs={"size": 8, "step": "any", "placeholder": "distance"}),
     )
 
     def __init__(
@@ -97,7 +108,7 @@ class NeighborsForm(forms.Form):
 class VectorSearchForm(NeighborsForm):
     """A query vector plus the neighbour options."""
 
-    field_order = ["vector", "field", "k", "metric", "exact", "recall"]
+    field_order = ["vector", "field", "k", "metric", "max_distance", "exact", "recall"]
 
     vector = forms.CharField(
         label="Query vector",

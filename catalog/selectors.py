@@ -106,6 +106,10 @@ class SearchOutcome:
     fell_back_to_exact: bool = False
     recall: float | None = None
     notes: list[str] = field(default_factory=list)
+    # Among the rows of a condition (the changelist's filters), not the whole table.
+    filtered: bool = False
+    # Only rows within this distance (for inner product: at least this product).
+    max_distance: float | None = None
 
     @property
     def scan_index(self) -> str | None:
@@ -220,16 +224,28 @@ def _serves(index: VectorIndex, column: VectorColumn, metric: Metric) -> int | N
     return _CAST if index.opclass == metric.opclass(shape.cast_type or "") else None
 
 
-def index_notes(column: VectorColumn, metric: Metric, indexes: list[VectorIndex]) -> list[str]:
-    """What the page should say of indexes a search of the whole table could not use,
-    or used in a way of their own."""
+def index_notes(
+    column: VectorColumn,
+    metric: Metric,
+    indexes: list[VectorIndex],
+    *,
+    used: str | None = None,
+    filtered: bool = False,
+) -> list[str]:
+    """What the page should say of partial indexes for ``metric`` the search did not
+    use: a search of every row cannot, a condition only when it implies the predicate."""
     notes = []
     for index in indexes:
-        if index.predicate is not None and _serves(index, column, metric) is not None:
-            notes.append(
-                f"The index {index.name} covers only the rows where {index.predicate}: "
-                "a search over every row cannot use it."
-            )
+        if index.predicate is None or index.name == used:
+            continue
+        if _serves(index, column, metric) is None:
+            continue
+        why = (
+            "the search's condition does not imply it"
+            if filtered
+            else "a search over every row cannot use it"
+        )
+        notes.append(f"The index {index.name} covers only the rows where {index.predicate}: {why}.")
     return notes
 
 
@@ -241,8 +257,10 @@ def distance_queryset(
     exclude_id: Any = None,
     index: VectorIndex | None = None,
     k: int | None = None,
+    within: QuerySet[Any] | None = None,
 ) -> QuerySet[Any]:
-    """Rows with every distance to ``vector`` annotated, nearest first by ``metric``.
+    """Rows (of ``within``, a filtered queryset of the model, else all) with every
+    distance to ``vector`` annotated, nearest first by ``metric``.
 
     Ordered by the metric's own operator, ascending: the only shape an index can serve.
     Given an ``index`` on an expression of the column, ordered the way that index
@@ -252,7 +270,7 @@ def distance_queryset(
     """
     annotations = {m.column: m.function(column.name, vector) for m in column.metrics}
     others = [other.name for other in vector_columns(column.model) if other.name != column.name]
-    rows = column.model._default_manager.all()
+    rows = column.model._default_manager.all() if within is None else within.all()
     if exclude_id is not None:
         rows = rows.exclude(pk=exclude_id)
     shape = index.shape if index is not None else None
@@ -292,31 +310,38 @@ def nearest(
     exact: bool = False,
     exclude_id: Any = None,
     with_recall: bool = False,
+    within: QuerySet[Any] | None = None,
+    max_distance: float | None = None,
 ) -> SearchOutcome:
     """The ``k`` rows whose ``column`` is nearest to ``vector`` by ``metric``, with all
-    their distances.
+    their distances; among the rows of ``within`` (a filtered queryset of the model,
+    such as the changelist's) when given; only those within ``max_distance`` (as the
+    page shows distances: for inner product, a least similarity) when given.
 
     With ``exact`` the index is switched off for this query (a sequential scan and a
     sort: the true answer). Otherwise an index that matches the metric serves it, with
     ``hnsw.ef_search`` raised to ``k`` and pgvector's strict-order iterative scan on, so
-    that k rows come back even past ef_search or after mass deletes; should the index
-    still return fewer rows than exist, the exact answer replaces it. Exactly
-    ``min(k, rows available)`` rows are returned. Whether the index was used is read
-    from the query's plan: on a small table PostgreSQL may rightly prefer to read it all.
+    that k rows come back even past ef_search, after mass deletes, or under a condition
+    that few rows meet; should the index still return fewer rows than match (the scan
+    stops at ``hnsw.max_scan_tuples``), the exact answer replaces it and the page says
+    why. Exactly ``min(k, rows matching)`` rows are returned. Whether the index was used
+    is read from the query's plan: on a small table, or under a very selective
+    condition, PostgreSQL may rightly prefer to read the matching rows and sort them.
     """
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
     indexes = column_indexes(column)
     index = index_for(column, metric, indexes)
+    query = {"column": column, "vector": vector, "metric": metric, "exclude_id": exclude_id}
     # The true answer's query: what exact mode runs, and what recall is measured against.
-    exact_queryset = distance_queryset(
-        column=column, vector=vector, metric=metric, exclude_id=exclude_id
-    )[:k]
+    exact_queryset = distance_queryset(**query, within=within)[:k]
+    if within is not None and not exact:
+        # A partial index serves a condition that implies its predicate: the planner
+        # decides, so ask it.
+        index = _partial_index_used(exact_queryset, column, metric, indexes) or index
     served = None if exact else index
     shape = served.shape if served is not None else None
-    queryset = distance_queryset(
-        column=column, vector=vector, metric=metric, exclude_id=exclude_id, index=served, k=k
-    )[:k]
+    queryset = distance_queryset(**query, index=served, k=k, within=within)[:k]
     started = time.perf_counter()
     scanned = rerank_candidates(k) if shape is not None and shape.quantized else k
     settings = search_settings(k=scanned, exact=exact, index=index)
@@ -329,7 +354,7 @@ def nearest(
         # orders by the cast values' distance: sorted again by the exact distance.
         rows.sort(key=lambda row: getattr(row, metric.column))
     outcome = SearchOutcome(
-        neighbors=_neighbors(rows, column),
+        neighbors=[],
         column=column,
         metric=metric,
         k=k,
@@ -340,27 +365,66 @@ def nearest(
         sql=sql,
         plan=plan,
         seconds=0.0,
-        notes=index_notes(column, metric, indexes),
+        filtered=within is not None,
+        max_distance=max_distance,
+    )
+    outcome.notes = index_notes(
+        column, metric, indexes, used=outcome.scan_index, filtered=within is not None
     )
     if shape is not None and not shape.is_plain and outcome.used_index:
         outcome.notes.append(_served_through(served, shape, metric, k))
     if outcome.used_index and len(rows) < k:
-        available = _count_up_to(column, exclude_id=exclude_id, limit=k)
+        available = _count_up_to(within or column.model._default_manager.all(), exclude_id, k)
         if available > len(rows):
             outcome.notes.append(
-                f"The index scan returned {len(rows)} of the {available} rows asked for; "
-                "the exact scan's answer is shown instead."
+                f"The index scan returned {len(rows)} of the {available} rows asked for "
+                f"({_scan_bound(in_force)}); the exact scan's answer is shown instead."
             )
             exact_settings = search_settings(k=k, exact=True)
             rows, outcome.sql, outcome.plan, outcome.settings = _run(
                 exact_queryset, exact_settings, reported
             )
-            outcome.neighbors = _neighbors(rows, column)
             outcome.fell_back_to_exact = True
+    outcome.neighbors = _neighbors(_within_distance(rows, metric, max_distance), column)
     outcome.seconds = time.perf_counter() - started
     if with_recall:
         outcome.recall = _recall(outcome, exact_queryset)
     return outcome
+
+
+def _scan_bound(settings: dict[str, str]) -> str:
+    """Where an iterative index scan gives up, as the settings in force say."""
+    if "ivfflat.max_probes" in settings:
+        return f"it probes at most ivfflat.max_probes = {settings['ivfflat.max_probes']} lists"
+    tuples = settings.get("hnsw.max_scan_tuples") or "20000"
+    return f"it visits at most hnsw.max_scan_tuples = {tuples} tuples"
+
+
+def _within_distance(rows: list[Any], metric: Metric, max_distance: float | None) -> list[Any]:
+    """The rows no farther than ``max_distance`` as the page shows distances (for inner
+    product, the product itself: the rows with at least that similarity)."""
+    if max_distance is None:
+        return rows
+    if metric.negated:
+        return [row for row in rows if metric.shown(getattr(row, metric.column)) >= max_distance]
+    return [row for row in rows if getattr(row, metric.column) <= max_distance]
+
+
+def _partial_index_used(
+    queryset: QuerySet[Any], column: VectorColumn, metric: Metric, indexes: list[VectorIndex]
+) -> VectorIndex | None:
+    """The partial index with ``metric``'s opclass that the planner would scan for this
+    filtered query, if any."""
+    partial = {
+        index.name: index
+        for index in indexes
+        if index.predicate is not None and _serves(index, column, metric) == _DIRECT
+    }
+    if not partial:
+        return None
+    settings = search_settings(k=queryset.query.high_mark or 1, exact=False, index=None)
+    used = scanned_index(_plan_of(queryset, settings), among=partial)
+    return partial.get(used) if used else None
 
 
 def _served_through(index: VectorIndex, shape: IndexShape, metric: Metric, k: int) -> str:
@@ -384,8 +448,11 @@ def similar_to(
     metric: Metric,
     exact: bool = False,
     with_recall: bool = False,
+    within: QuerySet[Any] | None = None,
+    max_distance: float | None = None,
 ) -> SearchOutcome:
-    """The ``k`` rows nearest to ``obj``'s own vector in ``column``, without ``obj``."""
+    """The ``k`` rows nearest to ``obj``'s own vector in ``column``, without ``obj``
+    (among ``within`` and no farther than ``max_distance``, as for ``nearest``)."""
     return nearest(
         column=column,
         vector=column.values(obj),
@@ -394,6 +461,8 @@ def similar_to(
         exact=exact,
         exclude_id=obj.pk,
         with_recall=with_recall,
+        within=within,
+        max_distance=max_distance,
     )
 
 
@@ -450,6 +519,18 @@ def _run(
         # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
         transaction.set_rollback(True)
     return rows, recorder.sql, plan, in_force
+
+
+def _plan_of(queryset: QuerySet[Any], settings: dict[str, str]) -> str:
+    """``EXPLAIN`` of ``queryset`` under ``settings``, without running it."""
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            _set_local_and_read(cursor, settings, ())
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        transaction.set_rollback(True)
+    return plan
 
 
 def scanned_index(plan: str, among: Iterable[str] | None = None) -> str | None:
@@ -510,17 +591,19 @@ def _neighbors(rows: list[Any], column: VectorColumn) -> list[Neighbor]:
     ]
 
 
-def _count_up_to(column: VectorColumn, *, exclude_id: Any, limit: int) -> int:
-    queryset = column.model._default_manager.all()
+def _count_up_to(rows: QuerySet[Any], exclude_id: Any, limit: int) -> int:
+    """How many of ``rows`` (without ``exclude_id``) there are, counting no further
+    than ``limit``."""
     if exclude_id is not None:
-        queryset = queryset.exclude(pk=exclude_id)
-    return queryset[:limit].count()
+        rows = rows.exclude(pk=exclude_id)
+    return rows.order_by()[:limit].count()
 
 
 def _recall(outcome: SearchOutcome, queryset: QuerySet[Any]) -> float:
     """Recall@k against the exact answer. Rows tied with the exact k-th distance count
     as found: either of two equally near rows is a right answer."""
     exact_rows, _, _, _ = _run(queryset, search_settings(k=outcome.k, exact=True))
+    exact_rows = _within_distance(exact_rows, outcome.metric, outcome.max_distance)
     if not exact_rows:
         return 1.0
     metric = outcome.metric

@@ -24,16 +24,25 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from catalog.admin_imports import VectorImportExportMixin
+from catalog.changelist_conditions import (
+    Conditions,
+    ConditionsError,
+    condition_params,
+    read_conditions,
+)
 from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
 from catalog.result_csv import neighbors_csv
 from catalog.selectors import SearchOutcome, nearest, similar_to
 from catalog.vector_fields import VectorColumn, vector_columns
+
+# The search and similar pages' own parameters; every other one is a changelist
+# condition (its search box, list filters, date hierarchy).
+VECTOR_PARAMS = {"vector", "field", "k", "metric", "exact", "recall", "format", "max_distance"}
 
 
 class VectorAdminMixin(VectorImportExportMixin):
@@ -147,7 +156,10 @@ class VectorAdminMixin(VectorImportExportMixin):
                 messages.WARNING,
             )
             return None
-        return redirect(f"admin:{self.url_name('similar')}", queryset.get().pk)
+        # Posted from the changelist's own URL: its conditions carry over.
+        conditions = condition_params(request.GET, ignore=VECTOR_PARAMS)
+        url = reverse(f"admin:{self.url_name('similar')}", args=[queryset.get().pk])
+        return HttpResponseRedirect(f"{url}?{conditions.urlencode()}" if conditions else url)
 
     # Pages
 
@@ -181,6 +193,8 @@ class VectorAdminMixin(VectorImportExportMixin):
             **(extra_context or {}),
             "vector_form": self.search_form(auto_id="vs_%s"),
             "vector_search_url": reverse(f"admin:{self.url_name('search')}"),
+            # The list's conditions go with the vector search: it searches the rows shown.
+            "vector_conditions": list(condition_params(request.GET, ignore=VECTOR_PARAMS).lists()),
         }
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
@@ -202,6 +216,7 @@ class VectorAdminMixin(VectorImportExportMixin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = self.search_form(request.GET or None)
+        conditions = self._conditions(request, form)
         outcome = None
         if form.is_valid():
             data = form.cleaned_data
@@ -212,10 +227,30 @@ class VectorAdminMixin(VectorImportExportMixin):
                 metric=data["metric"],
                 exact=data["exact"],
                 with_recall=data["recall"],
+                within=conditions.queryset,
+                max_distance=data["max_distance"],
             )
         return self._results_response(
-            request, form=form, outcome=outcome, title="Search by vector", target=None
+            request,
+            form=form,
+            outcome=outcome,
+            title="Search by vector",
+            target=None,
+            conditions=conditions,
         )
+
+    def vector_conditions(self, request: HttpRequest) -> Conditions:
+        """The changelist's conditions the request carries (its search box, list
+        filters, date hierarchy): the rows a search or similar page searches among."""
+        return read_conditions(self, request, ignore=VECTOR_PARAMS)
+
+    def _conditions(self, request: HttpRequest, form: NeighborsForm) -> Conditions:
+        try:
+            return self.vector_conditions(request)
+        except ConditionsError as error:
+            form.is_valid()
+            form.add_error(None, str(error))
+            return Conditions(condition_params(request.GET, ignore=VECTOR_PARAMS))
 
     def similar_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The rows nearest to a row's own vector, the row itself left out."""
@@ -227,6 +262,7 @@ class VectorAdminMixin(VectorImportExportMixin):
                 request, self.opts, object_id
             )
         form = self._query_form(NeighborsForm, request.GET)
+        conditions = self._conditions(request, form)
         outcome = None
         if form.is_valid():
             data = form.cleaned_data
@@ -241,6 +277,8 @@ class VectorAdminMixin(VectorImportExportMixin):
                     metric=data["metric"],
                     exact=data["exact"],
                     with_recall=data["recall"],
+                    within=conditions.queryset,
+                    max_distance=data["max_distance"],
                 )
         return self._results_response(
             request,
@@ -248,6 +286,7 @@ class VectorAdminMixin(VectorImportExportMixin):
             outcome=outcome,
             title=f"{self.opts.verbose_name_plural.capitalize()} similar to {obj}",
             target=obj,
+            conditions=conditions,
         )
 
     def _results_response(
@@ -258,6 +297,7 @@ class VectorAdminMixin(VectorImportExportMixin):
         outcome: SearchOutcome | None,
         title: str,
         target: Any,
+        conditions: Conditions,
     ) -> HttpResponse:
         if outcome is not None and request.GET.get("format") == "csv":
             response = HttpResponse(
@@ -282,6 +322,8 @@ class VectorAdminMixin(VectorImportExportMixin):
             "changelist_url": reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
             ),
+            "conditions": conditions,
+            "condition_fields": list(conditions.params.lists()),
             # The results pages need the width for their table.
             "is_nav_sidebar_enabled": False,
             "csv_url": f"{request.path}?{csv_query.urlencode()}",

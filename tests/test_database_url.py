@@ -9,9 +9,11 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,14 +35,19 @@ ADMIN_PASSWORD = "a long admin password for the test"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresOnTcp]:
-    postgres = PostgresOnTcp(tmp_path_factory.mktemp("external") / "pgdata")
+def server() -> Iterator[PostgresOnTcp]:
+    # Not under pytest's own temporary folder: each pytest run makes that one private
+    # to its user again (mode 700), which would lock the server's own user out of its
+    # data while another run starts.
+    folder = Path(tempfile.mkdtemp(prefix="vector-catalog-postgres-"))
+    postgres = PostgresOnTcp(folder / "pgdata")
     postgres.init()
     try:
         yield postgres
     finally:
         if postgres_processes(postgres.pgdata):
             postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     assert postgres_processes(postgres.pgdata) == []
 
 

@@ -21,7 +21,24 @@ def test_a_good_query_is_cleaned_into_values() -> None:
         "metric": L2,
         "exact": True,
         "recall": True,
+        "max_distance": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "cleaned"), [("0.25", 0.25), ("-3", -3.0), ("1e-3", 0.001), ("", None)]
+)
+def test_max_distance_is_any_finite_number(value: str, cleaned: float | None) -> None:
+    form = search_form(f"vector=[3,1,2]&max_distance={value}")
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["max_distance"] == cleaned
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "abc", "1e999"])
+def test_max_distance_refuses_what_is_not_a_finite_number(value: str) -> None:
+    form = search_form(f"vector=[3,1,2]&max_distance={value}")
+    assert not form.is_valid()
+    assert "max_distance" in form.errors
 
 
 def test_k_and_metric_default_to_10_and_cosine() -> None:

@@ -8,6 +8,7 @@ from tests.vector_models.models import (
     Collection,
     Document,
     HalfDocument,
+    Listing,
     Passage,
     Product,
     SparseDocument,
@@ -53,3 +54,11 @@ class PassageAdmin(VectorModelAdmin):
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(Listing)
+class ListingAdmin(VectorModelAdmin):
+    list_display = ["title", "shard", "added"]
+    list_filter = ["shard"]
+    search_fields = ["title"]
+    date_hierarchy = "added"

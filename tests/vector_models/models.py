@@ -179,3 +179,28 @@ class Passage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection_id}/{self.position}"
+
+
+class Listing(models.Model):
+    """Many small rows to filter: a title for the changelist's search box, an indexed
+    shard number (0 to 9,999) for list filters of any selectivity, a date for the date
+    hierarchy, and an 8-d embedding with an HNSW cosine index."""
+
+    title = models.CharField(max_length=100)
+    shard = models.PositiveIntegerField(db_index=True)
+    added = models.DateField()
+    embedding = VectorField(dimensions=8)
+
+    class Meta:
+        indexes = [
+            HnswIndex(
+                name="listing_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

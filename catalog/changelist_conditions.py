@@ -1,0 +1,144 @@
+"""The changelist's conditions (its search box, list filters and date hierarchy) as a
+filtered queryset for a vector search, read from the same query parameters the
+changelist uses: a bookmarked changelist URL plus a vector is a filtered search.
+
+The admin's own ``ChangeList`` reads them, so every filter a ``ModelAdmin`` declares
+works, with the admin's own validation; only its counting and paging are skipped (a
+vector search needs neither, and on a big table they cost the most).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import HttpRequest, QueryDict
+
+# The changelist parameters that choose how rows are shown, not which.
+_NOT_CONDITIONS = {ORDER_VAR, PAGE_VAR, ERROR_FLAG, IS_POPUP_VAR, TO_FIELD_VAR, ALL_VAR, "_facets"}
+_WHERE = re.compile(r"\bWHERE\b(?P<condition>.*?)(?:\bORDER BY\b|\bLIMIT\b|$)", re.S)
+
+
+class ConditionsError(ValueError):
+    """The changelist parameters name a filter or value the changelist refuses."""
+
+
+@dataclass
+class Conditions:
+    """The rows a filtered changelist shows, for a vector search among them."""
+
+    params: QueryDict
+    queryset: QuerySet[Any] | None = None
+    described: list[str] = field(default_factory=list)
+    sql: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.params)
+
+    @property
+    def query_string(self) -> str:
+        return self.params.urlencode()
+
+
+def condition_params(query: QueryDict, *, ignore: set[str]) -> QueryDict:
+    """The changelist's conditions among ``query``'s parameters: every one but those in
+    ``ignore`` (the vector search's own) and those that only page or order the list."""
+    kept = QueryDict(mutable=True)
+    for name in query:
+        if name not in ignore and name not in _NOT_CONDITIONS:
+            kept.setlist(name, query.getlist(name))
+    return kept
+
+
+def read_conditions(model_admin: Any, request: HttpRequest, *, ignore: set[str]) -> Conditions:
+    """The conditions ``request`` carries for ``model_admin``'s changelist; raises
+    ``ConditionsError`` when the changelist would refuse them."""
+    params = condition_params(request.GET, ignore=ignore)
+    if not params:
+        return Conditions(params)
+    filtered = copy.copy(request)
+    filtered.GET = params
+    try:
+        changelist = _changelist(model_admin, filtered)
+    except IncorrectLookupParameters as error:
+        names = ", ".join(sorted(params))
+        why = str(error) or "a filter this list does not have"
+        raise ConditionsError(f"The list's conditions ({names}) are not valid: {why}.") from error
+    return Conditions(
+        params,
+        queryset=changelist.queryset,
+        described=_describe(changelist, params),
+        sql=_where(changelist.queryset),
+    )
+
+
+def _changelist(model_admin: Any, request: HttpRequest) -> Any:
+    """The admin's ``ChangeList`` for ``request``, as ``get_changelist_instance`` makes
+    it, without counting or fetching the page's rows."""
+    base = model_admin.get_changelist(request)
+    conditions_only = type("ConditionsOnly", (base,), {"get_results": _no_results})
+    list_display = model_admin.get_list_display(request)
+    return conditions_only(
+        request,
+        model_admin.model,
+        list_display,
+        model_admin.get_list_display_links(request, list_display),
+        model_admin.get_list_filter(request),
+        model_admin.date_hierarchy,
+        model_admin.get_search_fields(request),
+        model_admin.get_list_select_related(request),
+        model_admin.list_per_page,
+        model_admin.list_max_show_all,
+        model_admin.list_editable,
+        model_admin,
+        model_admin.get_sortable_by(request),
+        model_admin.search_help_text,
+    )
+
+
+def _no_results(changelist: Any, request: HttpRequest) -> None:
+    changelist.result_count = changelist.full_result_count = None
+    changelist.result_list = []
+    changelist.can_show_all = changelist.multi_page = False
+    changelist.paginator = None
+
+
+def _describe(changelist: Any, params: QueryDict) -> list[str]:
+    """The conditions in words, as the changelist's sidebar and search box show them."""
+    described = []
+    query = params.get(SEARCH_VAR, "").strip()
+    if query:
+        fields = ", ".join(changelist.search_fields)
+        described.append(f"search “{query}” in {fields}")
+    for spec in changelist.filter_specs:
+        if not getattr(spec, "used_parameters", None):
+            continue
+        chosen = [
+            str(choice["display"])
+            for choice in spec.choices(changelist)
+            if choice.get("selected") and choice.get("query_string") != "?"
+        ]
+        described.append(f"{spec.title}: {', '.join(chosen) or 'chosen'}")
+    hierarchy = changelist.date_hierarchy
+    if hierarchy:
+        parts = [
+            params[f"{hierarchy}__{part}"]
+            for part in ("year", "month", "day")
+            if f"{hierarchy}__{part}" in params
+        ]
+        if parts:
+            described.append(f"{hierarchy}: {'-'.join(parts)}")
+    return described
+
+
+def _where(queryset: QuerySet[Any]) -> str:
+    """The WHERE clause of ``queryset`` as PostgreSQL receives it."""
+    sql, params = queryset.query.sql_with_params()
+    match = _WHERE.search(connection.ops.compose_sql(sql, params))
+    return match.group("condition").strip() if match else ""
