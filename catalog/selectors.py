@@ -126,6 +126,33 @@ class SearchOutcome:
         return self.column.metrics
 
     @property
+    def tuples_visited(self) -> tuple[int, int] | None:
+        """(tuples visited, rows returned) by the vector index scan, when the plan was
+        run (``EXPLAIN ANALYZE``): the rows it returned and those a condition removed."""
+        return index_scan_counts(self.plan, self.scan_index)
+
+    @property
+    def scan_report(self) -> str | None:
+        """What the index scan read, in words, when the plan was run."""
+        counts = self.tuples_visited
+        if counts is None:
+            return None
+        visited, returned = counts
+        text = f"The index scan visited {visited:,} tuples to return {returned:,}"
+        if visited > returned:
+            text += f" ({visited - returned:,} did not meet the condition)"
+        mode = self.settings.get("hnsw.iterative_scan") or self.settings.get(
+            "ivfflat.iterative_scan"
+        )
+        if mode and mode != "off":
+            bound = _scan_bound(self.settings)
+            text += (
+                f"; an iterative scan ({mode}), which goes on past the first candidates "
+                f"until k rows meet the condition ({bound})"
+            )
+        return text + "."
+
+    @property
     def index_match(self) -> str:
         """How the index chosen serves this search, in words for the results page."""
         shape = self.index.shape if self.index is not None else None
@@ -346,7 +373,9 @@ def nearest(
     scanned = rerank_candidates(k) if shape is not None and shape.quantized else k
     settings = search_settings(k=scanned, exact=exact, index=index)
     reported = REPORTED_SETTINGS[index.method if index is not None else "hnsw"]
-    rows, sql, plan, in_force = _run(queryset, settings, reported)
+    # Under a condition, how many tuples the index scan visited is worth its cost: the
+    # statement is run a second time, under EXPLAIN ANALYZE, to count them.
+    rows, sql, plan, in_force = _run(queryset, settings, reported, analyze=within is not None)
     if settings.get("ivfflat.iterative_scan") == "relaxed_order" or (
         shape is not None and not shape.is_plain
     ):
@@ -498,12 +527,15 @@ def _run(
     queryset: QuerySet[Any],
     settings: dict[str, str],
     reported: Iterable[str] = REPORTED_SETTINGS["hnsw"],
+    *,
+    analyze: bool = False,
 ) -> tuple[list[Any], str, str, dict[str, str]]:
     """Evaluate ``queryset`` with ``settings`` in a transaction that is rolled back after.
 
     Returns the rows, the SQL exactly as PostgreSQL received it, its plan (``EXPLAIN``
-    under the same settings: planning only, it is not run twice) and the settings in
-    force when it ran (read back from the server).
+    under the same settings: planning only, it is not run twice; with ``analyze``, run
+    again to count what each step read) and the settings in force when it ran (read
+    back from the server).
     """
     recorder = _SqlRecorder()
     with transaction.atomic():
@@ -514,11 +546,41 @@ def _run(
             rows = list(queryset.all())
         with connection.cursor() as cursor:
             # The statement just run, planned again under the same settings.
-            cursor.execute("EXPLAIN " + recorder.statement, recorder.params)
+            explain = "EXPLAIN (ANALYZE, TIMING OFF) " if analyze else "EXPLAIN "
+            cursor.execute(explain + recorder.statement, recorder.params)
             plan = "\n".join(line for (line,) in cursor.fetchall())
         # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
         transaction.set_rollback(True)
     return rows, recorder.sql, plan, in_force
+
+
+_ACTUAL_ROWS = re.compile(r"actual rows=([\d.]+)")
+_REMOVED = re.compile(r"Rows Removed by (?:Filter|Index Recheck): ([\d.]+)")
+
+
+def index_scan_counts(plan: str, index_name: str | None) -> tuple[int, int] | None:
+    """(tuples visited, rows returned) by the scan of ``index_name`` in an analyzed
+    ``plan``: the rows it returned plus those its filter removed. None without one."""
+    if not index_name:
+        return None
+    lines = plan.splitlines()
+    for position, line in enumerate(lines):
+        if f"Scan using {index_name} " not in line:
+            continue
+        returned = _ACTUAL_ROWS.search(line)
+        if returned is None:
+            return None
+        depth = len(line) - len(line.lstrip())
+        removed = 0.0
+        for detail in lines[position + 1 :]:
+            if len(detail) - len(detail.lstrip()) <= depth or detail.lstrip().startswith("->"):
+                break
+            found = _REMOVED.search(detail)
+            if found:
+                removed += float(found.group(1))
+        rows = round(float(returned.group(1)))
+        return rows + round(removed), rows
+    return None
 
 
 def _plan_of(queryset: QuerySet[Any], settings: dict[str, str]) -> str:

@@ -193,3 +193,31 @@ def test_a_bad_condition_is_a_message_not_an_error(admin_client: Client) -> None
     response = search(admin_client, nosuchfield="1")
     assert response.status_code == 400
     assert "The list&#x27;s conditions (nosuchfield) are not valid" in response.content.decode()
+
+
+@pytest.mark.usefixtures("listings", "index_scans_only")
+def test_the_page_says_how_many_tuples_the_iterative_scan_visited(admin_client: Client) -> None:
+    # No other index serves the month: the HNSW scan filters as it goes.
+    response = search(admin_client, k=10, added__year="2025", added__month="3")
+    outcome = response.context["outcome"]
+    assert outcome.scan_index == "listing_embedding_hnsw"
+    visited, returned = outcome.tuples_visited
+    assert returned == 10
+    # About one row in twenty-four meets the condition: the scan visits many more.
+    assert visited > 50
+    page = response.content.decode()
+    assert f"The index scan visited {visited:,} tuples to return 10" in page
+    assert "an iterative scan (strict_order)" in page
+    assert "hnsw.max_scan_tuples = 20000" in page
+
+
+@pytest.mark.usefixtures("listings")
+def test_a_very_selective_condition_is_read_and_sorted_and_the_page_says_so(
+    admin_client: Client,
+) -> None:
+    # One row in 10,000: the planner finds it by the shard's btree and sorts.
+    response = search(admin_client, k=10, shard="7")
+    outcome = response.context["outcome"]
+    assert len(outcome.neighbors) == 1
+    assert not outcome.used_index
+    assert "the rows the condition keeps were read and sorted" in response.content.decode()

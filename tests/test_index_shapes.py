@@ -143,3 +143,27 @@ def test_the_similar_page_through_an_expression_index_returns_k_rows_and_says_ho
     assert f"Served by the index <code>{outcome.scan_index}</code>" in page
     assert 'class="index-note"' in page
     assert "recall@25" in page
+
+
+@pytest.mark.usefixtures("index_scans_only")
+def test_a_partial_index_serves_a_condition_that_implies_its_predicate(
+    admin_client: Client, passages
+) -> None:
+    target = passages[1]  # an abstract
+    response = admin_client.get(
+        url(Passage, "similar", target.pk), {"metric": "l2", "k": 10, "kind__exact": "abstract"}
+    )
+    outcome = response.context["outcome"]
+    assert outcome.scan_index == "passage_abstract_l2"
+    assert len(outcome.neighbors) == 10
+    kinds = dict(Passage.objects.values_list("pk", "kind"))
+    assert {kinds[n.id] for n in outcome.neighbors} == {"abstract"}
+    assert not any("passage_abstract_l2 covers only" in note for note in outcome.notes)
+    # Bodies: the condition does not imply the predicate, and the page says so.
+    response = admin_client.get(
+        url(Passage, "similar", target.pk), {"metric": "l2", "k": 10, "kind__exact": "body"}
+    )
+    outcome = response.context["outcome"]
+    assert outcome.scan_index != "passage_abstract_l2"
+    assert {kinds[n.id] for n in outcome.neighbors} == {"body"}
+    assert any("the search's condition does not imply it" in note for note in outcome.notes)

@@ -49,6 +49,7 @@ class BitDocumentAdmin(VectorModelAdmin):
 @admin.register(Passage)
 class PassageAdmin(VectorModelAdmin):
     list_display = ["id", "collection", "kind", "position"]
+    list_filter = ["kind", "collection"]
 
 
 @admin.register(Collection)
