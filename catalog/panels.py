@@ -15,8 +15,20 @@ from debug_toolbar.panels import Panel
 from django.http import HttpRequest, HttpResponse
 
 from catalog.metrics import OPERATOR_NAMES, operator_for_opclass
-from catalog.selectors import VectorIndex, explain_analyze, scanned_index, vector_indexes
-from catalog.vector_sql import VectorStatement, abbreviate_vectors, inspect, settings_before
+from catalog.selectors import (
+    VectorIndex,
+    explain_analyze,
+    index_scan_counts,
+    scanned_index,
+    vector_indexes,
+)
+from catalog.vector_sql import (
+    VectorStatement,
+    abbreviate_vectors,
+    inspect,
+    settings_before,
+    where_clause,
+)
 
 _TOP_ROWS = re.compile(r"actual time=[\d.]+\.\.[\d.]+ rows=([\d.]+)")
 _SEQ_SCAN = re.compile(r"Seq Scan on")
@@ -79,6 +91,9 @@ class VectorSearchPanel(Panel):
             "short": False,
             "uses_index": None,
             "verdict": "",
+            "condition": abbreviate_vectors(where_clause(query["sql"])),
+            "visited": None,
+            "iterative": "",
         }
         if not statement.is_select:
             described["verdict"] = (
@@ -95,6 +110,9 @@ class VectorSearchPanel(Panel):
             short=statement.limit is not None and rows is not None and rows < statement.limit,
             uses_index=used,
             verdict=_verdict(statement, plan, used, indexes, set_here),
+            visited=index_scan_counts(plan, used),
+            iterative=in_force.get("hnsw.iterative_scan")
+            or in_force.get("ivfflat.iterative_scan", ""),
         )
         return described
 

@@ -554,7 +554,7 @@ def _run(
     return rows, recorder.sql, plan, in_force
 
 
-_ACTUAL_ROWS = re.compile(r"actual rows=([\d.]+)")
+_ACTUAL_ROWS = re.compile(r"actual (?:time=[\d.]+\.\.[\d.]+ )?rows=([\d.]+)")
 _REMOVED = re.compile(r"Rows Removed by (?:Filter|Index Recheck): ([\d.]+)")
 
 

@@ -86,6 +86,17 @@ def inspect(sql: str) -> VectorStatement | None:
     )
 
 
+_WHERE_CLAUSE = re.compile(
+    r"\bWHERE\b(?P<condition>.*?)(?:\bORDER\s+BY\b|\bLIMIT\b|$)", re.I | re.S
+)
+
+
+def where_clause(sql: str) -> str:
+    """The condition of a statement's first WHERE (without the keyword), or ``""``."""
+    match = _WHERE_CLAUSE.search(sql)
+    return match.group("condition").strip() if match else ""
+
+
 def is_select(sql: str) -> bool:
     """Only a plain SELECT may be explained with ANALYZE: it reads and writes nothing."""
     return sql.lstrip().upper().startswith("SELECT")

@@ -175,3 +175,18 @@ def test_a_forwarded_for_header_does_not_make_a_request_internal(admin_user, see
         client.force_login(admin_user)
         html = client.get("/admin/", HTTP_X_FORWARDED_FOR="127.0.0.1").content.decode()
         assert "djDebug" not in html
+
+
+def test_a_filtered_search_shows_its_condition(toolbar_client, seed_items) -> None:
+    response = toolbar_client.get(
+        "/admin/catalog/item/search/", {"vector": "3,1,2", "k": "4", "q": "seed 3-"}
+    )
+    assert response.status_code == 200
+    assert len(response.context["outcome"].neighbors) == 4
+    text = panel_text(toolbar_client, response)
+    condition = re.search(r'class="djdt-vector-condition">WHERE ([^<]*)<', text)
+    assert condition is not None
+    # The search box's words, each matched in the label (the admin splits on spaces).
+    assert "label" in condition.group(1)
+    assert "%seed%" in condition.group(1)
+    assert "%3-%" in condition.group(1)
