@@ -74,3 +74,24 @@ def test_similar_digits_come_with_their_pictures(page: Page, logged_in: str) -> 
     zeros = rows.filter(has_text=re.compile(r"digit 0 \(#"))
     assert zeros.count() >= 9  # a 0's nearest neighbours are 0s
     assert Digit.objects.count() == 1797
+
+
+def test_filter_the_changelist_then_search_among_the_rows_shown(page: Page, logged_in: str) -> None:
+    load_digits()
+    eight = Digit.objects.filter(digit=8).order_by("pk").first()
+    page.goto(f"{logged_in}/admin/catalog/digit/")
+    # The sidebar's filter: only the threes.
+    page.locator("#changelist-filter").get_by_role("link", name="3", exact=True).click()
+    expect(page).to_have_url(re.compile(r"digit__exact=3"))
+    expect(page.locator(".vector-search .vector-conditions")).to_contain_text("among the 183")
+    # An eight's pixels as the query: unfiltered, its neighbours would be eights.
+    page.fill("#vs_vector", ",".join(f"{value:g}" for value in eight.image))
+    page.fill("#vs_k", "8")
+    page.click("text=Find nearest")
+    expect(page).to_have_url(re.compile(r"/search/\?.*digit__exact=3"))
+    expect(page.locator(".vector-conditions-block")).to_contain_text("digit: 3")
+    rows = page.locator("#neighbors tbody tr")
+    expect(rows).to_have_count(8)
+    expect(rows.filter(has_text=re.compile(r"digit 3 \(#"))).to_have_count(8)
+    page.click("a.filtered-changelist")
+    expect(page).to_have_url(re.compile(r"/admin/catalog/digit/\?digit__exact=3$"))
