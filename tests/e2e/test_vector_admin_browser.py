@@ -89,7 +89,7 @@ def test_filter_the_changelist_then_search_among_the_rows_shown(page: Page, logg
     page.fill("#vs_k", "8")
     page.click("text=Find nearest")
     expect(page).to_have_url(re.compile(r"/search/\?.*digit__exact=3"))
-    expect(page.locator(".vector-conditions-block")).to_contain_text("digit: 3")
+    expect(page.locator(".vector-conditions-block")).to_contain_text("digit = 3")
     rows = page.locator("#neighbors tbody tr")
     expect(rows).to_have_count(8)
     expect(rows.filter(has_text=re.compile(r"digit 3 \(#"))).to_have_count(8)
