@@ -221,3 +221,39 @@ def test_a_very_selective_condition_is_read_and_sorted_and_the_page_says_so(
     assert len(outcome.neighbors) == 1
     assert not outcome.used_index
     assert "the rows the condition keeps were read and sorted" in response.content.decode()
+
+
+@pytest.mark.usefixtures("listings")
+def test_the_page_states_the_distance_and_the_cap(admin_client: Client) -> None:
+    response = search(admin_client, k=5, max_distance="0.5")
+    text = response.content.decode()
+    assert "with cosine distance at most <strong>0.5</strong>, nearest first, up to k = 5" in text
+    assert "The cap was reached, so there may be more" in text
+    response = search(admin_client, k=1000, max_distance="0.0001")
+    outcome = response.context["outcome"]
+    assert len(outcome.neighbors) < 1000
+    assert "The cap was reached" not in response.content.decode()
+
+
+@pytest.mark.usefixtures("listings", "index_scans_only")
+def test_an_index_scan_cut_short_by_max_scan_tuples_gives_the_exact_answer_and_says_why(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog import selectors
+
+    patched = selectors.search_settings
+
+    def few_tuples(**kwargs: Any) -> dict[str, str]:
+        chosen = patched(**kwargs)
+        return chosen if kwargs.get("exact") else {**chosen, "hnsw.max_scan_tuples": "50"}
+
+    monkeypatch.setattr(selectors, "search_settings", few_tuples)
+    # One row in a hundred: 50 tuples visited find about none of them.
+    response = search(admin_client, k=10, added__year="2024", added__month="2", added__day="3")
+    outcome = response.context["outcome"]
+    matching = Listing.objects.filter(added=datetime.date(2024, 2, 3)).count()
+    assert len(outcome.neighbors) == min(10, matching)
+    assert outcome.fell_back_to_exact
+    assert any(
+        "it visits at most hnsw.max_scan_tuples = 50 tuples" in note for note in outcome.notes
+    )
