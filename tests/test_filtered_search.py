@@ -124,17 +124,36 @@ def test_through_the_index_k_rows_come_back_and_the_page_says_how(
 
 
 @pytest.mark.usefixtures("listings", "index_scans_only")
-def test_after_mass_deletes_k_rows_still_come_back(admin_client: Client) -> None:
-    Listing.objects.filter(shard__gte=1000).delete()  # 90% of the table, not vacuumed
-    condition = Q(shard__lt=300)
-    response = search(admin_client, k=50, recall=1, shard__lt="300")
+@pytest.mark.parametrize(
+    ("params", "condition"),
+    [
+        pytest.param({"shard__lt": "300"}, Q(shard__lt=300), id="list filter"),
+        pytest.param({"q": "red"}, Q(title__icontains="red"), id="search box"),
+        pytest.param({"max_distance": "0.2"}, Q(), id="distance threshold"),
+    ],
+)
+def test_after_mass_deletes_the_answer_is_still_complete(
+    admin_client: Client, params: dict[str, str], condition: Q
+) -> None:
+    # 90% of the table deleted and not vacuumed: the graph still holds the dead rows.
+    Listing.objects.filter(shard__gte=1000).delete()
+    k = 30
+    response = search(admin_client, k=k, recall=1, **params)
     outcome = response.context["outcome"]
-    assert len(outcome.neighbors) == 50
-    assert {n.id for n in outcome.neighbors} <= set(
-        Listing.objects.filter(condition).values_list("pk", flat=True)
-    )
-    exact = results_csv(search(admin_client, k=50, exact=1, format="csv", shard__lt="300"))
-    assert_same_answer(exact, exact_among(condition, "cosine", 50), "cosine")
+    exact = results_csv(search(admin_client, k=k, exact=1, format="csv", **params))
+    expected = exact_among(condition, "cosine", k)
+    if "max_distance" in params:
+        expected = [(pk, d) for pk, d in expected if d <= float(params["max_distance"])]
+    assert_same_answer(exact, expected, "cosine")
+    if "max_distance" in params:
+        # Within a distance, through the index: approximate, like any index answer.
+        assert len(outcome.neighbors) >= 0.8 * len(expected)
+        assert all(n.distance(outcome.metric) <= 0.2 for n in outcome.neighbors)
+    else:
+        assert len(outcome.neighbors) == len(expected)
+    allowed = set(Listing.objects.filter(condition).values_list("pk", flat=True))
+    assert {n.id for n in outcome.neighbors} <= allowed
+    assert outcome.recall >= 0.8
 
 
 @pytest.mark.usefixtures("listings")
