@@ -126,7 +126,10 @@ def report(model: Any, queries: np.ndarray, args: argparse.Namespace) -> None:
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
+    from django.test.utils import setup_test_environment
 
+    # The page's context (its outcome) is kept for the client, as in the tests.
+    setup_test_environment()
     User.objects.filter(username="bench-filtered").delete()
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.create_superuser("bench-filtered", "", "bench"))
