@@ -55,3 +55,30 @@ class Digit(models.Model):
 
     def __str__(self) -> str:
         return f"digit {self.digit} (#{self.pk})"
+
+
+class TaskProgress(models.Model):
+    """What a background task (an import, an index build, an export) has done so far,
+    written by the task as it goes and read by its progress page. The queue's own row
+    (django-tasks-db's ``DBTaskResult``, the same id) says whether it is waiting,
+    running, done or failed."""
+
+    task_id = models.UUIDField(unique=True)
+    title = models.CharField(max_length=300)
+    started_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    phase = models.CharField(max_length=100, default="waiting")
+    done = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(null=True, blank=True)
+    # The result at the end: an import's report (rows, new, updated, bad lines...).
+    report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name_plural = "task progress"
+
+    def __str__(self) -> str:
+        return self.title

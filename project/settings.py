@@ -89,8 +89,20 @@ INSTALLED_APPS = [
     # Index expressions with an operator class (OpClass), e.g. a vector cast to halfvec.
     "django.contrib.postgres",
     "import_export",
+    # Long work (imports, index builds, big exports) runs in the background: Django's
+    # tasks API (django-tasks, the backport of Django 6's django.tasks) on a queue kept
+    # in PostgreSQL (django-tasks-db), worked by `manage.py db_worker`. No broker.
+    "django_tasks",
+    "django_tasks_db",
     "catalog",
 ]
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 if TESTING:
     # Models of every vector type, registered with the vector admin: the tests' own.
