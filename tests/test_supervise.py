@@ -47,6 +47,20 @@ def quickstart(pgdata: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
         process.wait(timeout=30)
 
 
+def worker_processes(pgdata: Path) -> list[psutil.Process]:
+    """The task workers quickstart started for the server on ``pgdata``."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "environ"]):
+        try:
+            cmdline = process.info["cmdline"] or []
+            environ = process.info["environ"] or {}
+        except psutil.Error:
+            continue
+        if "db_worker" in cmdline and environ.get("EMBEDDED_PGDATA") == str(pgdata):
+            found.append(process)
+    return found
+
+
 def runserver_processes(port: int) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
@@ -64,10 +78,12 @@ def test_stopping_quickstart_stops_runserver_and_its_embedded_server(
     with quickstart(pgdata) as (process, port):
         assert postgres_processes(pgdata)
         assert runserver_processes(port)
+        assert worker_processes(pgdata)  # the task worker runs beside the server
         process.send_signal(stop)
         assert process.wait(timeout=30) == 0
     assert wait_until_no_postgres(pgdata, timeout=15)
     assert runserver_processes(port) == []
+    assert worker_processes(pgdata) == []
 
 
 def test_the_embedded_server_outlives_quickstart_while_another_process_uses_it(

@@ -23,7 +23,7 @@ class Command(BaseCommand):
     help = (
         "Apply migrations, make sure the superuser 'admin' exists, load the seed's 27 "
         "vectors and the 1,797 handwritten digits into empty tables, then serve the admin "
-        "with DEBUG and the debug toolbar on."
+        "with DEBUG and the debug toolbar on, and a task worker beside it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,7 +53,8 @@ class Command(BaseCommand):
         port = addrport.rsplit(":", 1)[-1]
         self.stdout.write(
             self.style.SUCCESS(
-                f"Serving the admin at http://{host}:{port}/admin/ (Ctrl-C stops it)."
+                f"Serving the admin at http://{host}:{port}/admin/ (Ctrl-C stops it), with a "
+                "task worker beside it for imports in the background."
             )
         )
         sys.stdout.flush()
@@ -67,6 +68,8 @@ class Command(BaseCommand):
         code = run_supervised(
             [sys.executable, manage_py, "runserver", addrport],
             env={**os.environ, "DJANGO_DEBUG": "1"},
+            # The task queue's worker: imports confirmed in the admin run there.
+            companions=[[sys.executable, manage_py, "db_worker", "--no-reload"]],
         )
         if code:
             raise SystemExit(code)
