@@ -45,3 +45,7 @@ class DigitAdmin(VectorModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# Background tasks: registered by its module.
+from catalog import task_admin  # noqa: E402, F401

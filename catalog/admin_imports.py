@@ -13,8 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.models import ADDITION, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -34,6 +32,7 @@ from catalog.services import (
     import_schema,
     import_vectors,
 )
+from catalog.tasks import start_import
 from catalog.uploads import (
     UploadTooLarge,
     remove_upload,
@@ -55,7 +54,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
     export_formats = [CSV, TSV, JSON]
     import_export_change_list_template = "admin/import_export/change_list_import_export.html"
     import_template_name = "admin/vector_catalog/import.html"
-    # One log entry per import instead of one per row: see _log_import.
+    # One log entry per import instead of one per row: see catalog.tasks._log_import.
     skip_admin_log = True
 
     def get_resource_classes(self, request: HttpRequest) -> list[Any]:
@@ -128,38 +127,22 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
             return super().process_import(request, **kwargs)
         token = confirm_form.cleaned_data["import_file_name"]
         try:
-            path = upload_path(token)
+            upload_path(token)
         except (ValueError, FileNotFoundError) as error:
             messages.error(request, f"Nothing was imported: {error}")
             return HttpResponseRedirect(self._admin_url("import"))
-        try:
-            with open(path, "rb") as stream:
-                report = import_vectors(
-                    stream, model=self.model, dry_run=False, delimiter=_delimiter(input_format)
-                )
-        finally:
-            remove_upload(token)
-        if not report.ok:
-            messages.error(
-                request,
-                f"Nothing was imported: {report.file_error or f'{report.error_count} bad lines'}.",
-            )
-            return HttpResponseRedirect(self._admin_url("import"))
-        self._log_import(request, report, confirm_form.cleaned_data["original_file_name"])
-        text = (
-            f"Import finished: {report.new:,} new, {report.updated:,} updated "
-            f"{self.model._meta.verbose_name_plural} "
-            f"from {confirm_form.cleaned_data['original_file_name']} in {report.seconds:.1f} s "
-            f"({report.how})."
+        # The work goes to the task queue's worker; this request only queues it. The
+        # upload stays on disk until the task has read it.
+        progress = start_import(
+            token=token,
+            model=self.model,
+            file_name=confirm_form.cleaned_data["original_file_name"],
+            delimiter=_delimiter(input_format),
+            user=request.user,
         )
-        messages.success(request, text)
-        if report.index_error:
-            messages.error(
-                request,
-                f"The rows are in, but rebuilding a vector index failed: {report.index_error}. "
-                "Searches are exact scans until the next import rebuilds it.",
-            )
-        return HttpResponseRedirect(self._admin_url("changelist"))
+        return HttpResponseRedirect(
+            reverse("admin:catalog_taskprogress_change", args=[progress.pk])
+        )
 
     def _admin_url(self, view: str) -> str:
         opts = self.model._meta
@@ -184,18 +167,6 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         request.current_app = self.admin_site.name
         status = 400 if import_form.errors or not context.get("confirm_form") else 200
         return TemplateResponse(request, [self.import_template_name], context, status=status)
-
-    def _log_import(self, request: HttpRequest, report: ImportReport, file_name: str) -> None:
-        LogEntry.objects.create(
-            user_id=request.user.pk,
-            content_type=ContentType.objects.get_for_model(self.model),
-            object_repr=f"import of {file_name}"[:200],
-            action_flag=ADDITION,
-            change_message=(
-                f"Imported {report.new} new and {report.updated} updated "
-                f"{self.model._meta.verbose_name_plural} from {file_name}."
-            ),
-        )
 
     # Export -------------------------------------------------------------------
 

@@ -63,7 +63,8 @@ class TaskProgress(models.Model):
     (django-tasks-db's ``DBTaskResult``, the same id) says whether it is waiting,
     running, done or failed."""
 
-    task_id = models.UUIDField(unique=True)
+    # The queue's id of the task (set once it is queued).
+    task_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     title = models.CharField(max_length=300)
     started_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -29,8 +29,8 @@ class ProgressWriter:
     """A ``Progress`` callback that writes phase, done and total to a task's
     ``TaskProgress`` row, on a connection of its own (autocommit)."""
 
-    def __init__(self, task_id: Any) -> None:
-        self.task_id = str(task_id)
+    def __init__(self, progress_id: int) -> None:
+        self.progress_id = progress_id
         self.written_at = 0.0
         self._connection: psycopg.Connection[Any] | None = None
 
@@ -49,8 +49,8 @@ class ProgressWriter:
         table = TaskProgress._meta.db_table
         columns = ", ".join(f"{name} = %s" for name in values)
         self._connection.execute(
-            f"UPDATE {table} SET {columns}, updated = now() WHERE task_id = %s",
-            [*(_json(value) for value in values.values()), self.task_id],
+            f"UPDATE {table} SET {columns}, updated = now() WHERE id = %s",
+            [*(_json(value) for value in values.values()), self.progress_id],
         )
 
     def close(self) -> None:
@@ -71,47 +71,93 @@ def start_import(
     delimiter: str = ",",
     replace: bool = False,
     user: Any = None,
+    backend: str | None = None,
 ) -> TaskProgress:
     """Queue the import of the uploaded file ``token`` (``catalog.uploads``) into
     ``model``; returns its progress row. The worker picks it up once this commits."""
     with transaction.atomic():
-        result = import_file.enqueue(
+        progress = TaskProgress.objects.create(
+            title=f"Import of {file_name} into {model._meta.verbose_name_plural}",
+            started_by=user if getattr(user, "pk", None) else None,
+        )
+        queued = import_file.using(backend=backend) if backend else import_file
+        result = queued.enqueue(
+            progress_id=progress.pk,
             token=token,
             model_label=model._meta.label,
             delimiter=delimiter,
             replace=replace,
+            file_name=file_name,
         )
-        return TaskProgress.objects.create(
-            task_id=result.id,
-            title=f"Import of {file_name} into {model._meta.verbose_name_plural}",
-            started_by=user if getattr(user, "pk", None) else None,
-        )
+        progress.task_id = result.id
+        progress.save(update_fields=["task_id"])
+    progress.refresh_from_db()
+    return progress
 
 
-@task(takes_context=True)
+@task()
 def import_file(
-    context: Any, *, token: str, model_label: str, delimiter: str, replace: bool
+    *,
+    progress_id: int,
+    token: str,
+    model_label: str,
+    delimiter: str,
+    replace: bool,
+    file_name: str,
 ) -> dict[str, Any]:
     """Import an uploaded file, all or nothing, as ``manage.py import_vectors`` does;
-    the upload is removed afterwards. Returns the report's summary."""
-    writer = ProgressWriter(context.task_result.id)
+    the upload is removed afterwards. Returns the report's summary, which is also
+    written to the progress row, with a log entry for whoever started it."""
+    model = apps.get_model(model_label)
+    writer = ProgressWriter(progress_id)
     try:
         writer.write(phase="validating", done=0, total=None)
         with open(upload_path(token), "rb") as stream:
             report = import_vectors(
                 stream,
-                model=apps.get_model(model_label),
+                model=model,
                 dry_run=False,
                 replace=replace,
                 delimiter=delimiter,
                 progress=writer,
             )
-        summary = report_summary(report)
-        writer.write(phase="done" if report.written else "refused", report=summary)
-        return summary
     finally:
         remove_upload(token)
         writer.close()
+    summary = report_summary(report) | {
+        "file_name": file_name,
+        "model": str(model._meta.verbose_name_plural),
+    }
+    # The end, through Django's own connection: seen by the page once this commits.
+    phase = "done" if report.written else "refused"
+    TaskProgress.objects.filter(pk=progress_id).update(phase=phase, report=summary)
+    if report.written:
+        _log_import(progress_id, model, report, file_name)
+    return summary
+
+
+def _log_import(
+    progress_id: int, model: type[models.Model], report: ImportReport, name: str
+) -> None:
+    """One admin log entry per import, in the name of whoever started it."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    user_id = (
+        TaskProgress.objects.filter(pk=progress_id).values_list("started_by", flat=True).first()
+    )
+    if user_id is None:
+        return
+    LogEntry.objects.create(
+        user_id=user_id,
+        content_type=ContentType.objects.get_for_model(model),
+        object_repr=f"import of {name}"[:200],
+        action_flag=ADDITION,
+        change_message=(
+            f"Imported {report.new} new and {report.updated} updated "
+            f"{model._meta.verbose_name_plural} from {name}."
+        ),
+    )
 
 
 def report_summary(report: ImportReport) -> dict[str, Any]:

@@ -103,6 +103,14 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+if TESTING:
+    # In the tests a task runs when it is queued, in the test's own transaction, as
+    # Django's docs advise; tests/test_tasks.py runs the real queue and its worker
+    # through the "queue" backend.
+    TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+        "queue": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
+    }
 
 if TESTING:
     # Models of every vector type, registered with the vector admin: the tests' own.

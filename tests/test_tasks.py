@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client, override_settings
 from django_tasks_db.models import DBTaskResult
 
 from catalog.models import Item, TaskProgress
@@ -16,16 +18,23 @@ from catalog.uploads import save_upload, upload_dir
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_worker() -> None:
+def run_worker(backend: str = "queue") -> None:
     """The queue's worker, in this process, until the queue is empty."""
     call_command(
-        "db_worker", "--batch", "--interval", "0", "--no-startup-delay", stdout=io.StringIO()
+        "db_worker",
+        "--batch",
+        "--interval",
+        "0",
+        "--no-startup-delay",
+        "--backend",
+        backend,
+        stdout=io.StringIO(),
     )
 
 
 def queued(content: bytes, **kwargs) -> TaskProgress:
     token = save_upload([content])
-    return start_import(token=token, model=Item, file_name="vectors.csv", **kwargs)
+    return start_import(token=token, model=Item, file_name="vectors.csv", backend="queue", **kwargs)
 
 
 def test_a_queued_import_runs_in_the_worker_and_reports(admin_user) -> None:
@@ -80,3 +89,66 @@ def test_two_imports_queued_together_run_one_after_the_other() -> None:
     runs = DBTaskResult.objects.filter(id__in=[first.task_id, second.task_id])
     started = sorted(runs, key=lambda run: run.started_at)
     assert started[0].finished_at <= started[1].started_at
+
+
+THE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def test_the_admins_confirm_queues_the_import_and_its_page_follows_it(
+    admin_client: Client,
+) -> None:
+    content = b'label,embedding\nfirst,"[1,2,3]"\nsecond,"4,5,6"\nthird,7 8 9\n'
+    with override_settings(TASKS=THE_QUEUE):
+        preview = admin_client.post(
+            "/admin/catalog/item/import/",
+            {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("v.csv", content)},
+        )
+        form = preview.context["confirm_form"]
+        confirmed = admin_client.post(
+            "/admin/catalog/item/process_import/",
+            {name: form.initial.get(name, "") for name in form.fields},
+        )
+        assert confirmed.status_code == 302
+        page_url = confirmed["Location"]
+        progress = TaskProgress.objects.get()
+        assert page_url == f"/admin/catalog/taskprogress/{progress.pk}/change/"
+        # Queued, not run: the request only put it on the queue.
+        waiting = admin_client.get(page_url).content.decode()
+        assert "This page updates by itself" in waiting
+        assert 'data-finished="false"' in waiting
+        state_url = f"/admin/catalog/taskprogress/{progress.pk}/state/"
+        state = admin_client.get(state_url).json()
+        assert (state["phase"], state["finished"], state["status"]) == ("waiting", False, "READY")
+        assert Item.objects.count() == 0
+        run_worker("default")
+        state = admin_client.get(state_url).json()
+        assert (state["phase"], state["finished"], state["status"]) == ("done", True, "SUCCESSFUL")
+        done = admin_client.get(page_url).content.decode()
+        assert "Import finished: 3 new, 0 updated items from v.csv" in done
+        assert Item.objects.count() == 3
+        listing = admin_client.get("/admin/catalog/taskprogress/").content.decode()
+        assert "Import of v.csv into items" in listing
+        assert "admin" in listing  # who started it
+
+
+def test_a_failed_task_shows_as_failed_with_its_reason(admin_client: Client) -> None:
+    progress = queued(b'label,embedding\na,"[1,2,3]"\n')
+    # The upload vanished before the worker ran: the task fails, and says why.
+    for path in upload_dir().iterdir():
+        path.unlink()
+    run_worker()
+    state = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/state/").json()
+    assert (state["phase"], state["finished"], state["status"]) == ("failed", True, "FAILED")
+    assert "uploaded file is gone" in state["reason"]
+    page = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/change/").content.decode()
+    assert "The task failed." in page
+
+
+def test_someone_elses_task_is_not_shown(admin_user, django_user_model) -> None:
+    progress = queued(b'label,embedding\na,"[1,2,3]"\n', user=admin_user)
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    response = client.get(f"/admin/catalog/taskprogress/{progress.pk}/state/")
+    assert response.status_code == 404
+    assert "Import of" not in client.get("/admin/catalog/taskprogress/").content.decode()

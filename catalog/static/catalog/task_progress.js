@@ -1,0 +1,31 @@
+// The progress page of a background task: its state, read every second from the
+// task's JSON, shown in place; when the task has finished, the page is loaded again
+// to show the result.
+(function () {
+  "use strict";
+  var page = document.getElementById("task-progress");
+  if (!page || page.dataset.finished === "true") { return; }
+  var url = page.dataset.stateUrl;
+  function text(id, value) {
+    var element = document.getElementById(id);
+    if (element) { element.textContent = value; }
+  }
+  function number(value) { return value === null ? "" : value.toLocaleString("en-US"); }
+  function poll() {
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (state) {
+        if (state.finished) { window.location.reload(); return; }
+        text("task-phase", state.phase);
+        text("task-done", number(state.done));
+        text("task-total", state.total ? " of " + number(state.total) : "");
+        text("task-rate", state.rate ? number(state.rate) + " rows/s" : "");
+        text("task-left", state.seconds_left !== null ? "about " + Math.round(state.seconds_left) + " s left" : "");
+        var bar = document.getElementById("task-bar");
+        if (bar && state.total) { bar.max = state.total; bar.value = state.done; }
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 1000);
+})();

@@ -1,0 +1,131 @@
+"""Background tasks in the admin: the recent ones, who started each, and a progress
+page per task that updates in place (a few lines of JS poll its JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
+
+from catalog.models import TaskProgress
+
+FINISHED_PHASES = {"done", "refused", "failed"}
+
+
+def task_state(progress: TaskProgress) -> dict[str, Any]:
+    """What the progress page shows, as JSON: phase, rows done of total, rate, time
+    left, and whether the task has finished (a failure's reason too)."""
+    queued = _queued(progress.task_id)
+    phase = progress.phase
+    reason = ""
+    if queued is not None and queued.status == "FAILED" and phase not in FINISHED_PHASES:
+        phase = "failed"
+        reason = (queued.traceback or "").strip().splitlines()[-1:] or [queued.exception_class_path]
+        reason = reason[0]
+    started = queued.started_at if queued is not None and queued.started_at else progress.created
+    elapsed = max((timezone.now() - started).total_seconds(), 1e-6)
+    rate = progress.done / elapsed if progress.done else None
+    left = (
+        (progress.total - progress.done) / rate
+        if rate and progress.total and phase not in FINISHED_PHASES
+        else None
+    )
+    return {
+        "phase": phase,
+        "done": progress.done,
+        "total": progress.total,
+        "rate": round(rate) if rate else None,
+        "seconds_left": round(left, 1) if left is not None else None,
+        "finished": phase in FINISHED_PHASES,
+        "status": queued.status if queued is not None else "",
+        "reason": reason,
+    }
+
+
+def _queued(task_id: str | None) -> Any:
+    """The queue's row of a task (None when it ran another way, or is gone)."""
+    import uuid
+
+    from django_tasks_db.models import DBTaskResult
+
+    try:
+        key = uuid.UUID(task_id or "")
+    except ValueError:
+        return None
+    return DBTaskResult.objects.filter(id=key).first()
+
+
+@admin.register(TaskProgress)
+class TaskProgressAdmin(admin.ModelAdmin):
+    """Recent background tasks; a task's page shows its progress."""
+
+    list_display = ["title", "phase", "rows", "started_by", "created"]
+    list_filter = ["phase"]
+    change_form_template = "admin/vector_catalog/task_progress.html"
+
+    @admin.display(description="rows")
+    def rows(self, progress: TaskProgress) -> str:
+        total = f" of {progress.total:,}" if progress.total else ""
+        return f"{progress.done:,}{total}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Whoever started a task may follow it, without a permission on task records.
+        if obj is not None and obj.started_by_id == request.user.pk:
+            return True
+        if obj is None and request.user.is_staff:
+            return True
+        return super().has_view_permission(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TaskProgress]:
+        queryset = super().get_queryset(request).select_related("started_by")
+        if super().has_view_permission(request):
+            return queryset
+        return queryset.filter(started_by=request.user)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.state_view)
+        return [
+            path("<int:object_id>/state/", view, name="catalog_taskprogress_state"),
+            *super().get_urls(),
+        ]
+
+    def state_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        progress = self.get_object(request, str(object_id))
+        if progress is None or not self.has_view_permission(request, progress):
+            return JsonResponse({"error": "no such task"}, status=404)
+        return JsonResponse(task_state(progress))
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        progress = self.get_object(request, object_id)
+        if progress is None or not self.has_view_permission(request, progress):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": progress.title,
+            "progress": progress,
+            "state": task_state(progress),
+            "report": progress.report,
+            "original": progress,
+        }
+        return TemplateResponse(request, self.change_form_template, context)
