@@ -72,6 +72,8 @@ class TaskProgress(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     phase = models.CharField(max_length=100, default="waiting")
+    # When the phase began: its rate and time left are counted from there.
+    phase_started = models.DateTimeField(null=True, blank=True)
     done = models.BigIntegerField(default=0)
     total = models.BigIntegerField(null=True, blank=True)
     # The result at the end: an import's report (rows, new, updated, bad lines...).
@@ -79,7 +81,8 @@ class TaskProgress(models.Model):
 
     class Meta:
         ordering = ["-created"]
-        verbose_name_plural = "task progress"
+        verbose_name = "background task"
+        verbose_name_plural = "background tasks"
 
     def __str__(self) -> str:
         return self.title

@@ -442,8 +442,9 @@ class _IndexBuildWatcher:
                     if row:
                         phase, tuples_done, tuples_total, blocks_done, blocks_total = row
                         if tuples_total:
-                            self.progress(f"index: {phase}", tuples_done, tuples_total)
+                            self.progress(f"index: {phase} (tuples)", tuples_done, tuples_total)
                         else:
-                            self.progress(f"index: {phase}", blocks_done, blocks_total or None)
+                            total = blocks_total or None
+                            self.progress(f"index: {phase} (blocks)", blocks_done, total)
         except psycopg.Error:
             return  # progress is a courtesy: the build goes on without it

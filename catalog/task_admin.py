@@ -27,7 +27,9 @@ def task_state(progress: TaskProgress) -> dict[str, Any]:
         phase = "failed"
         reason = (queued.traceback or "").strip().splitlines()[-1:] or [queued.exception_class_path]
         reason = reason[0]
-    started = queued.started_at if queued is not None and queued.started_at else progress.created
+    started = progress.phase_started or (
+        queued.started_at if queued is not None and queued.started_at else progress.created
+    )
     elapsed = max((timezone.now() - started).total_seconds(), 1e-6)
     rate = progress.done / elapsed if progress.done else None
     left = (

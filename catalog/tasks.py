@@ -32,6 +32,7 @@ class ProgressWriter:
     def __init__(self, progress_id: int) -> None:
         self.progress_id = progress_id
         self.written_at = 0.0
+        self.phase = ""
         self._connection: psycopg.Connection[Any] | None = None
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
@@ -43,20 +44,35 @@ class ProgressWriter:
         self.write(phase=phase, done=done, total=total)
 
     def write(self, **values: Any) -> None:
+        """Write ``values`` to the row; a new phase starts its clock again."""
+        if "phase" in values and values["phase"] != self.phase:
+            self.phase = values["phase"]
+            self._write(phase_started=_NOW, **values)
+        else:
+            self._write(**values)
+
+    def _write(self, **values: Any) -> None:
         if self._connection is None:
             params = connection.get_connection_params()
             self._connection = psycopg.connect(**params, autocommit=True)
         table = TaskProgress._meta.db_table
-        columns = ", ".join(f"{name} = %s" for name in values)
+        columns = ", ".join(
+            f"{name} = now()" if value is _NOW else f"{name} = %s" for name, value in values.items()
+        )
+        params = [_json(value) for value in values.values() if value is not _NOW]
         self._connection.execute(
             f"UPDATE {table} SET {columns}, updated = now() WHERE id = %s",
-            [*(_json(value) for value in values.values()), self.progress_id],
+            [*params, self.progress_id],
         )
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+# Marks a column set to the server's clock.
+_NOW = object()
 
 
 def _json(value: Any) -> Any:

@@ -19,7 +19,7 @@
         text("task-phase", state.phase);
         text("task-done", number(state.done));
         text("task-total", state.total ? " of " + number(state.total) : "");
-        text("task-rate", state.rate ? number(state.rate) + " rows/s" : "");
+        text("task-rate", state.rate ? number(state.rate) + " a second" : "");
         text("task-left", state.seconds_left !== null ? "about " + Math.round(state.seconds_left) + " s left" : "");
         var bar = document.getElementById("task-bar");
         if (bar && state.total) { bar.max = state.total; bar.value = state.done; }
