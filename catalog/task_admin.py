@@ -25,8 +25,9 @@ def task_state(progress: TaskProgress) -> dict[str, Any]:
     reason = ""
     if queued is not None and queued.status == "FAILED" and phase not in FINISHED_PHASES:
         phase = "failed"
-        reason = (queued.traceback or "").strip().splitlines()[-1:] or [queued.exception_class_path]
-        reason = reason[0]
+        # The exception's own line: the last of its traceback.
+        lines = (queued.traceback or "").strip().splitlines()
+        reason = lines[-1] if lines else queued.exception_class_path
     started = progress.phase_started or (
         queued.started_at if queued is not None and queued.started_at else progress.created
     )

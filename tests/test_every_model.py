@@ -10,37 +10,14 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from catalog.models import Digit, Item
+from catalog.models import Digit
 from catalog.samples import load_digits
 from catalog.vector_fields import vector_columns
-from tests.vector_models.models import (
-    BitDocument,
-    Document,
-    HalfDocument,
-    Passage,
-    Product,
-    SparseDocument,
-    Untyped,
-)
+from tests.vector_data import MODELS_WITH_DATA, admin_url
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [
-    (Document, "documents"),
-    (HalfDocument, "half_documents"),
-    (Product, "products"),
-    (Untyped, "untyped"),
-    (SparseDocument, "sparse_documents"),
-    (BitDocument, "bit_documents"),
-    (Passage, "passages"),
-    (Item, "seed_items"),
-    (Digit, None),
-]
-
-
-def admin_url(model: type, view: str, *args: object) -> str:
-    prefix = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
-    return prefix + "".join(f"{arg}/" for arg in args) + (f"{view}/" if view else "")
+MODELS = [*MODELS_WITH_DATA, (Digit, None)]
 
 
 @pytest.mark.parametrize(("model", "fixture"), MODELS)

@@ -14,32 +14,22 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
-from catalog.models import Digit, Item
+from catalog.models import Digit
 from catalog.samples import load_digits
 from catalog.services import import_vectors
+from tests.vector_data import MODELS_WITH_DATA, admin_url
 from tests.vector_models.models import (
     BitDocument,
     Collection,
-    Document,
     HalfDocument,
     Passage,
-    Product,
     SparseDocument,
     Untyped,
 )
 
 pytestmark = pytest.mark.django_db
 
-EVERY_MODEL = [
-    (Document, "documents"),
-    (HalfDocument, "half_documents"),
-    (Product, "products"),
-    (Untyped, "untyped"),
-    (SparseDocument, "sparse_documents"),
-    (BitDocument, "bit_documents"),
-    (Passage, "passages"),
-    (Item, "seed_items"),
-]
+EVERY_MODEL = MODELS_WITH_DATA
 CSV_FORMAT = "0"
 
 
@@ -283,10 +273,6 @@ def test_import_vectors_names_a_bad_model_clearly(tmp_path: Path) -> None:
 
 
 # The admin's screens, on every model -------------------------------------------------
-
-
-def admin_url(model: type, view: str) -> str:
-    return f"/admin/{model._meta.app_label}/{model._meta.model_name}/{view}/"
 
 
 @pytest.mark.parametrize(("model", "fixture"), EVERY_MODEL)

@@ -13,6 +13,35 @@ import pytest
 from django.urls import reverse
 from pgvector import SparseVector
 
+from catalog.models import Item
+from tests.vector_models.models import (
+    BitDocument,
+    Document,
+    HalfDocument,
+    Passage,
+    Product,
+    SparseDocument,
+    Untyped,
+)
+
+# Every model with vector fields the tests fill, with the fixture that fills it.
+MODELS_WITH_DATA = [
+    (Document, "documents"),
+    (HalfDocument, "half_documents"),
+    (Product, "products"),
+    (Untyped, "untyped"),
+    (SparseDocument, "sparse_documents"),
+    (BitDocument, "bit_documents"),
+    (Passage, "passages"),
+    (Item, "seed_items"),
+]
+
+
+def admin_url(model: type, view: str, *args: object) -> str:
+    """``/admin/<app>/<model>/[<args>/][<view>/]`` for any model."""
+    prefix = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+    return prefix + "".join(f"{arg}/" for arg in args) + (f"{view}/" if view else "")
+
 
 def clustered(count: int, dimensions: int, *, seed: int, clusters: int = 8) -> np.ndarray:
     """Vectors around a few centres, as real embeddings are, rather than uniform noise."""
