@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -22,6 +23,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.formats.base_formats import CSV, JSON, TSV
+from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import Result, RowResult
 
 from catalog.resources import vector_resource
@@ -32,7 +34,7 @@ from catalog.services import (
     import_schema,
     import_vectors,
 )
-from catalog.tasks import start_import
+from catalog.tasks import start_export, start_import
 from catalog.uploads import (
     UploadTooLarge,
     remove_upload,
@@ -42,6 +44,22 @@ from catalog.uploads import (
 )
 
 FAST_FORMATS = (CSV, TSV)
+
+
+class VectorImportForm(ImportForm):
+    """The library's import form, with the choice to replace the table's rows."""
+
+    replace = forms.BooleanField(
+        required=False,
+        label="Replace every row",
+        help_text="Empty the table first: its rows become the file's (CSV and TSV).",
+    )
+
+
+class VectorConfirmImportForm(ConfirmImportForm):
+    """The confirm step carries the preview's choice to replace."""
+
+    replace = forms.BooleanField(required=False, widget=forms.HiddenInput())
 
 
 class VectorImportExportMixin(ImportMixin, ExportActionMixin):
@@ -54,6 +72,8 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
     export_formats = [CSV, TSV, JSON]
     import_export_change_list_template = "admin/import_export/change_list_import_export.html"
     import_template_name = "admin/vector_catalog/import.html"
+    import_form_class = VectorImportForm
+    confirm_form_class = VectorConfirmImportForm
     # One log entry per import instead of one per row: see catalog.tasks._log_import.
     skip_admin_log = True
 
@@ -63,6 +83,12 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         return [vector_resource(self.model)]
 
     # Import -------------------------------------------------------------------
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
+        initial = dict(super().get_confirm_form_initial(request, import_form))
+        if import_form is not None:
+            initial["replace"] = import_form.cleaned_data.get("replace", False)
+        return initial
 
     def get_import_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = dict(super().get_import_context_data(**kwargs))
@@ -96,7 +122,11 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
             return self._import_page(request, import_form, context)
         with open(upload_path(token), "rb") as stream:
             report = import_vectors(
-                stream, model=self.model, dry_run=True, delimiter=_delimiter(input_format)
+                stream,
+                model=self.model,
+                dry_run=True,
+                replace=import_form.cleaned_data.get("replace", False),
+                delimiter=_delimiter(input_format),
             )
         if report.file_error:
             remove_upload(token)
@@ -138,6 +168,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
             model=self.model,
             file_name=confirm_form.cleaned_data["original_file_name"],
             delimiter=_delimiter(input_format),
+            replace=confirm_form.cleaned_data.get("replace", False),
             user=request.user,
         )
         return HttpResponseRedirect(
@@ -170,6 +201,13 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
 
     # Export -------------------------------------------------------------------
 
+    def export_admin_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        # The library's form would carry every selected id in the page (a million hidden
+        # inputs for "select all"): more than a page of rows goes to the worker at once.
+        if queryset.count() > self.list_per_page and self.has_export_permission(request):
+            return self._do_file_export(self.get_export_formats()[0](), request, queryset)
+        return super().export_admin_action(request, queryset)
+
     def get_valid_export_item_pks(self, request: HttpRequest) -> list[Any]:
         # The library's default lists every pk in the table (a million choices for a
         # million rows); only the posted ones that exist matter.
@@ -191,12 +229,19 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         columns = export_columns(self.model)
         if export_form is not None and hasattr(export_form, "get_selected_resource_export_fields"):
             columns = tuple(export_form.get_selected_resource_export_fields()) or columns
+        file_name = self.get_export_filename(request, queryset, file_format)
+        if queryset.count() > self.list_per_page:
+            # More than a page of rows: written by the worker, then offered as a download.
+            progress = start_export(
+                queryset=queryset, columns=list(columns), file_name=file_name, user=request.user
+            )
+            return HttpResponseRedirect(
+                reverse("admin:catalog_taskprogress_change", args=[progress.pk])
+            )
         response = StreamingHttpResponse(
             export_chunks(queryset=queryset, columns=columns), content_type="text/csv"
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{self.get_export_filename(request, queryset, file_format)}"'
-        )
+        response["Content-Disposition"] = f'attachment; filename="{file_name}"'
         return response
 
 

@@ -78,6 +78,13 @@ class TaskProgress(models.Model):
     total = models.BigIntegerField(null=True, blank=True)
     # The result at the end: an import's report (rows, new, updated, bad lines...).
     report = models.JSONField(default=dict, blank=True)
+    # What the task does (a name in catalog.tasks.KINDS) and with what, to start it again.
+    kind = models.CharField(max_length=20, default="import")
+    arguments = models.JSONField(default=dict, blank=True)
+    # Set by the cancel button; the worker stops the task at its next safe point.
+    cancel_requested = models.BooleanField(default=False)
+    # An export's file, ready to download (a name in catalog.uploads' folder).
+    download = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created"]

@@ -139,6 +139,9 @@ def import_vectors(
             )
             if report.strategy == "live":
                 _load(staging, report, replace=replace, progress=progress)
+        if report.strategy == "live":
+            # Committed: from here on the import cannot be undone (nor cancelled).
+            progress("written", report.rows, report.rows)
         if report.strategy == "rebuild":
             _load_then_rebuild(staging, report, replace=replace, progress=progress)
         report.written = True
@@ -382,8 +385,9 @@ def ensure_vector_indexes(
     missing = [index for index in model_vector_indexes(model) if index.name not in present]
     if not missing:
         return []
-    watcher = _IndexBuildWatcher(progress, table=model._meta.db_table) if progress else None
+    watcher = IndexBuildWatcher(progress, table=model._meta.db_table) if progress else None
     if watcher:
+        progress("index: building", 0, None)  # at once: the phase is known before it reports
         watcher.start()
     try:
         with connection.schema_editor() as editor:
@@ -411,7 +415,7 @@ def _unlock_imports() -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
 
 
-class _IndexBuildWatcher:
+class IndexBuildWatcher:
     """Reports an index build's progress from pg_stat_progress_create_index, read on a
     second connection while the build runs on the first."""
 
@@ -446,5 +450,5 @@ class _IndexBuildWatcher:
                         else:
                             total = blocks_total or None
                             self.progress(f"index: {phase} (blocks)", blocks_done, total)
-        except psycopg.Error:
+        except Exception:
             return  # progress is a courtesy: the build goes on without it

@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from catalog.models import TaskProgress
-
-FINISHED_PHASES = {"done", "refused", "failed"}
+from catalog.task_runs import FINISHED_PHASES, reap_lost_tasks
+from catalog.tasks import cancel, start_again
+from catalog.uploads import upload_path
 
 
 def task_state(progress: TaskProgress) -> dict[str, Any]:
@@ -22,7 +31,7 @@ def task_state(progress: TaskProgress) -> dict[str, Any]:
     left, and whether the task has finished (a failure's reason too)."""
     queued = _queued(progress.task_id)
     phase = progress.phase
-    reason = ""
+    reason = (progress.report or {}).get("reason", "") if phase in FINISHED_PHASES else ""
     if queued is not None and queued.status == "FAILED" and phase not in FINISHED_PHASES:
         phase = "failed"
         # The exception's own line: the last of its traceback.
@@ -47,6 +56,7 @@ def task_state(progress: TaskProgress) -> dict[str, Any]:
         "finished": phase in FINISHED_PHASES,
         "status": queued.status if queued is not None else "",
         "reason": reason,
+        "cancelling": progress.cancel_requested and phase not in FINISHED_PHASES,
     }
 
 
@@ -99,18 +109,83 @@ class TaskProgressAdmin(admin.ModelAdmin):
             return queryset
         return queryset.filter(started_by=request.user)
 
+    def may_act_on(self, request: HttpRequest, progress: TaskProgress) -> bool:
+        """Cancel and start again: whoever started the task, or a superuser."""
+        return request.user.is_superuser or progress.started_by_id == request.user.pk
+
     def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(self.state_view)
+        def view(function: Any) -> Any:
+            return self.admin_site.admin_view(function)
+
         return [
-            path("<int:object_id>/state/", view, name="catalog_taskprogress_state"),
+            path(
+                "<int:object_id>/state/", view(self.state_view), name="catalog_taskprogress_state"
+            ),
+            path(
+                "<int:object_id>/cancel/",
+                view(self.cancel_view),
+                name="catalog_taskprogress_cancel",
+            ),
+            path(
+                "<int:object_id>/again/", view(self.again_view), name="catalog_taskprogress_again"
+            ),
+            path(
+                "<int:object_id>/download/",
+                view(self.download_view),
+                name="catalog_taskprogress_download",
+            ),
             *super().get_urls(),
         ]
 
-    def state_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+    def _visible(self, request: HttpRequest, object_id: int) -> TaskProgress | None:
         progress = self.get_object(request, str(object_id))
         if progress is None or not self.has_view_permission(request, progress):
+            return None
+        return progress
+
+    def state_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        reap_lost_tasks()
+        progress = self._visible(request, object_id)
+        if progress is None:
             return JsonResponse({"error": "no such task"}, status=404)
         return JsonResponse(task_state(progress))
+
+    def cancel_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        progress = self._visible(request, object_id)
+        if progress is None or request.method != "POST" or not self.may_act_on(request, progress):
+            return HttpResponseNotAllowed(["POST"]) if progress else _no_such_task()
+        if progress.phase in FINISHED_PHASES:
+            messages.info(request, "The task had already finished.")
+        else:
+            messages.info(request, cancel(progress))
+        return HttpResponseRedirect(_page(progress))
+
+    def again_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        progress = self._visible(request, object_id)
+        if progress is None or request.method != "POST" or not self.may_act_on(request, progress):
+            return HttpResponseNotAllowed(["POST"]) if progress else _no_such_task()
+        if task_state(progress)["phase"] not in {"failed", "cancelled"}:
+            messages.error(
+                request, "Only a task that failed or was cancelled can be started again."
+            )
+            return HttpResponseRedirect(_page(progress))
+        try:
+            again = start_again(progress, user=request.user)
+        except (ValueError, FileNotFoundError) as error:
+            messages.error(request, f"The task cannot be started again: {error}")
+            return HttpResponseRedirect(_page(progress))
+        return HttpResponseRedirect(_page(again))
+
+    def download_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        progress = self._visible(request, object_id)
+        if progress is None or not progress.download:
+            return _no_such_task()
+        try:
+            path = upload_path(progress.download)
+        except (ValueError, FileNotFoundError):
+            return _no_such_task("The export's file is gone (exports are kept a day).")
+        name = (progress.report or {}).get("file_name") or "export.csv"
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=name)
 
     def change_view(
         self,
@@ -122,13 +197,39 @@ class TaskProgressAdmin(admin.ModelAdmin):
         progress = self.get_object(request, object_id)
         if progress is None or not self.has_view_permission(request, progress):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        reap_lost_tasks()
+        progress.refresh_from_db()
+        state = task_state(progress)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": progress.title,
             "progress": progress,
-            "state": task_state(progress),
+            "state": state,
             "report": progress.report,
+            "may_act": self.may_act_on(request, progress),
+            "may_start_again": state["phase"] in {"failed", "cancelled"}
+            and self.may_act_on(request, progress)
+            and _still_startable(progress),
             "original": progress,
         }
         return TemplateResponse(request, self.change_form_template, context)
+
+
+def _page(progress: TaskProgress) -> str:
+    return reverse("admin:catalog_taskprogress_change", args=[progress.pk])
+
+
+def _no_such_task(text: str = "No such task.") -> HttpResponse:
+    return HttpResponseNotFound(text, content_type="text/plain")
+
+
+def _still_startable(progress: TaskProgress) -> bool:
+    """An import can start again while its uploaded file is kept."""
+    if progress.kind != "import":
+        return True
+    try:
+        upload_path(progress.arguments.get("token", ""))
+    except (ValueError, FileNotFoundError):
+        return False
+    return True

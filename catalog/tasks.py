@@ -1,82 +1,130 @@
-"""Long work run by the task queue's worker (``manage.py db_worker``), each with a
-``TaskProgress`` row that its progress page reads.
+"""Long work run by the task queue's worker (``manage.py db_worker``): imports, index
+builds and exports, each with a ``TaskProgress`` row that its progress page reads.
 
 The queue is Django's tasks API (django-tasks) on a table in PostgreSQL
 (django-tasks-db): a task enqueued in a transaction is seen by the worker only when
-that transaction commits. Progress is written on a connection of its own, in
-autocommit, so that it shows while the work's own transactions are still open.
+that transaction commits. Each run is a ``catalog.task_runs.TaskRun``: progress on a
+connection of its own, the cancel button obeyed, a killed worker noticed.
 """
 
 from __future__ import annotations
 
-import time
+import json
+from collections.abc import Callable
 from typing import Any
 
-import psycopg
 from django.apps import apps
-from django.db import connection, models, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django_tasks import task
 
+from catalog.index_builds import CLEANING_UP, SWAPPING, build_index, clean_up_build
 from catalog.models import TaskProgress
-from catalog.services import ImportReport, import_vectors
-from catalog.uploads import remove_upload, upload_path
+from catalog.services import ImportReport, export_chunks, import_vectors
+from catalog.task_runs import CLEANUPS, TaskCancelled, TaskRun, reap_lost_tasks
+from catalog.uploads import new_file, remove_upload, upload_path
 
-# Progress is written at most this often (seconds): the worker's time goes to the work.
-PROGRESS_INTERVAL = 0.5
+CANCELLED_REASON = "Cancelled: nothing was written."
 
 
-class ProgressWriter:
-    """A ``Progress`` callback that writes phase, done and total to a task's
-    ``TaskProgress`` row, on a connection of its own (autocommit)."""
-
-    def __init__(self, progress_id: int) -> None:
-        self.progress_id = progress_id
-        self.written_at = 0.0
-        self.phase = ""
-        self._connection: psycopg.Connection[Any] | None = None
-
-    def __call__(self, phase: str, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        finished = total is not None and done >= total
-        if now - self.written_at < PROGRESS_INTERVAL and not finished:
-            return
-        self.written_at = now
-        self.write(phase=phase, done=done, total=total)
-
-    def write(self, **values: Any) -> None:
-        """Write ``values`` to the row; a new phase starts its clock again."""
-        if "phase" in values and values["phase"] != self.phase:
-            self.phase = values["phase"]
-            self._write(phase_started=_NOW, **values)
-        else:
-            self._write(**values)
-
-    def _write(self, **values: Any) -> None:
-        if self._connection is None:
-            params = connection.get_connection_params()
-            self._connection = psycopg.connect(**params, autocommit=True)
-        table = TaskProgress._meta.db_table
-        columns = ", ".join(
-            f"{name} = now()" if value is _NOW else f"{name} = %s" for name, value in values.items()
+def _queue(
+    kind: str,
+    *,
+    title: str,
+    user: Any,
+    arguments: dict[str, Any],
+    backend: str | None,
+) -> TaskProgress:
+    """Create the progress row of a task of ``kind`` and put the task on the queue; the
+    worker picks it up once this commits."""
+    with transaction.atomic():
+        progress = TaskProgress.objects.create(
+            title=title,
+            started_by=user if getattr(user, "pk", None) else None,
+            kind=kind,
+            arguments=arguments,
         )
-        params = [_json(value) for value in values.values() if value is not _NOW]
-        self._connection.execute(
-            f"UPDATE {table} SET {columns}, updated = now() WHERE id = %s",
-            [*params, self.progress_id],
+        work = KINDS[kind]
+        queued = work.using(backend=backend) if backend else work
+        result = queued.enqueue(progress_id=progress.pk, **arguments)
+        progress.task_id = result.id
+        progress.save(update_fields=["task_id"])
+    progress.refresh_from_db()
+    return progress
+
+
+def start_again(progress: TaskProgress, *, user: Any, backend: str | None = None) -> TaskProgress:
+    """Queue the same work as ``progress``'s task (one that failed, or was cancelled) as
+    a new task. ``ValueError`` when it cannot be (an import's file is gone)."""
+    from django_tasks_db.models import DBTaskResult
+
+    if progress.kind == "import":
+        upload_path(progress.arguments["token"])  # FileNotFoundError says it is gone
+    if backend is None:  # the queue the task went to the first time
+        backend = (
+            DBTaskResult.objects.filter(id=progress.task_id)
+            .values_list("backend_name", flat=True)
+            .first()
         )
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
-# Marks a column set to the server's clock.
-_NOW = object()
+    return _queue(
+        progress.kind,
+        title=progress.title,
+        user=user,
+        arguments=progress.arguments,
+        backend=backend,
+    )
 
 
-def _json(value: Any) -> Any:
-    return psycopg.types.json.Jsonb(value) if isinstance(value, dict) else value
+def cancel(progress: TaskProgress) -> str:
+    """Ask for ``progress``'s task to stop. A task still waiting is taken off the queue
+    at once; a running one stops at its next safe point (an import writes nothing, a
+    build leaves no index behind). Returns what happened, in words."""
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    TaskProgress.objects.filter(pk=progress.pk).update(cancel_requested=True)
+    taken_off = DBTaskResult.objects.filter(id=progress.task_id, status="READY").update(
+        status="FAILED",
+        finished_at=timezone.now(),
+        exception_class_path="catalog.task_runs.TaskCancelled",
+        traceback="TaskCancelled: cancelled before it started",
+    )
+    if taken_off:
+        _finish_cancelled(progress)
+        return "The task was cancelled before it started."
+    return "Cancelling: the task stops at its next safe point and writes nothing."
+
+
+def _finish_cancelled(progress: TaskProgress) -> None:
+    TaskProgress.objects.filter(pk=progress.pk).update(
+        phase="cancelled", report={"reason": CANCELLED_REASON}
+    )
+    if progress.kind == "import":
+        remove_upload(progress.arguments.get("token", ""))
+
+
+def _perform(
+    progress_id: int,
+    work: Callable[[TaskRun], dict[str, Any]],
+    *,
+    final_phases: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Run ``work`` as the task's run; a cancelled run ends as ``cancelled``."""
+    reap_lost_tasks()  # tasks whose worker died, noticed by the next one to run
+    run = TaskRun(progress_id, final_phases=final_phases)
+    try:
+        with run:
+            return work(run)
+    except Exception:
+        if not run.cancelled:
+            raise
+        _finish_cancelled(TaskProgress.objects.get(pk=progress_id))
+        return {"cancelled": True}
+
+
+# Imports ------------------------------------------------------------------------------
 
 
 def start_import(
@@ -90,25 +138,21 @@ def start_import(
     backend: str | None = None,
 ) -> TaskProgress:
     """Queue the import of the uploaded file ``token`` (``catalog.uploads``) into
-    ``model``; returns its progress row. The worker picks it up once this commits."""
-    with transaction.atomic():
-        progress = TaskProgress.objects.create(
-            title=f"Import of {file_name} into {model._meta.verbose_name_plural}",
-            started_by=user if getattr(user, "pk", None) else None,
-        )
-        queued = import_file.using(backend=backend) if backend else import_file
-        result = queued.enqueue(
-            progress_id=progress.pk,
-            token=token,
-            model_label=model._meta.label,
-            delimiter=delimiter,
-            replace=replace,
-            file_name=file_name,
-        )
-        progress.task_id = result.id
-        progress.save(update_fields=["task_id"])
-    progress.refresh_from_db()
-    return progress
+    ``model``; returns its progress row."""
+    into = model._meta.verbose_name_plural
+    return _queue(
+        "import",
+        title=f"Import of {file_name} into {into}" + (", replacing its rows" if replace else ""),
+        user=user,
+        arguments={
+            "token": token,
+            "model_label": model._meta.label,
+            "delimiter": delimiter,
+            "replace": replace,
+            "file_name": file_name,
+        },
+        backend=backend,
+    )
 
 
 @task()
@@ -121,13 +165,14 @@ def import_file(
     replace: bool,
     file_name: str,
 ) -> dict[str, Any]:
-    """Import an uploaded file, all or nothing, as ``manage.py import_vectors`` does;
-    the upload is removed afterwards. Returns the report's summary, which is also
-    written to the progress row, with a log entry for whoever started it."""
+    """Import an uploaded file, all or nothing, as ``manage.py import_vectors`` does.
+    It may be cancelled until its rows are committed (then only the index rebuild is
+    left, which finishes). The upload is removed once the import has ended (kept when
+    the task failed, so that it can be started again)."""
     model = apps.get_model(model_label)
-    writer = ProgressWriter(progress_id)
-    try:
-        writer.write(phase="validating", done=0, total=None)
+
+    def work(run: TaskRun) -> dict[str, Any]:
+        run.phase("validating")
         with open(upload_path(token), "rb") as stream:
             report = import_vectors(
                 stream,
@@ -135,45 +180,25 @@ def import_file(
                 dry_run=False,
                 replace=replace,
                 delimiter=delimiter,
-                progress=writer,
+                progress=run.progress,
             )
-    finally:
         remove_upload(token)
-        writer.close()
-    summary = report_summary(report) | {
-        "file_name": file_name,
-        "model": str(model._meta.verbose_name_plural),
-    }
-    # The end, through Django's own connection: seen by the page once this commits.
-    phase = "done" if report.written else "refused"
-    TaskProgress.objects.filter(pk=progress_id).update(phase=phase, report=summary)
-    if report.written:
-        _log_import(progress_id, model, report, file_name)
-    return summary
+        summary = report_summary(report) | {
+            "file_name": file_name,
+            "model": str(model._meta.verbose_name_plural),
+            "cancel_too_late": run.cancelled,
+        }
+        run.finish(phase="done" if report.written else "refused", report=summary)
+        if report.written:
+            _log(progress_id, model, f"import of {file_name}", _import_message(report, file_name))
+        return summary
+
+    return _perform(progress_id, work, final_phases=("index", "written"))
 
 
-def _log_import(
-    progress_id: int, model: type[models.Model], report: ImportReport, name: str
-) -> None:
-    """One admin log entry per import, in the name of whoever started it."""
-    from django.contrib.admin.models import ADDITION, LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    user_id = (
-        TaskProgress.objects.filter(pk=progress_id).values_list("started_by", flat=True).first()
-    )
-    if user_id is None:
-        return
-    LogEntry.objects.create(
-        user_id=user_id,
-        content_type=ContentType.objects.get_for_model(model),
-        object_repr=f"import of {name}"[:200],
-        action_flag=ADDITION,
-        change_message=(
-            f"Imported {report.new} new and {report.updated} updated "
-            f"{model._meta.verbose_name_plural} from {name}."
-        ),
-    )
+def _import_message(report: ImportReport, name: str) -> str:
+    plural = report.schema.model._meta.verbose_name_plural if report.schema else "rows"
+    return f"Imported {report.new} new and {report.updated} updated {plural} from {name}."
 
 
 def report_summary(report: ImportReport) -> dict[str, Any]:
@@ -191,3 +216,162 @@ def report_summary(report: ImportReport) -> dict[str, Any]:
         "seconds": round(report.seconds, 3),
         "phases": {name: round(seconds, 3) for name, seconds in report.phases.items()},
     }
+
+
+# Index builds -------------------------------------------------------------------------
+
+
+def start_index_build(
+    *,
+    model: type[models.Model],
+    names: list[str],
+    rebuild: bool = False,
+    user: Any = None,
+    backend: str | None = None,
+) -> TaskProgress:
+    """Queue the build (or ``rebuild``) of ``model``'s declared vector indexes
+    ``names``; returns its progress row."""
+    verb = "Rebuild" if rebuild else "Build"
+    return _queue(
+        "index",
+        title=f"{verb} of {', '.join(names)} on {model._meta.verbose_name_plural}",
+        user=user,
+        arguments={"model_label": model._meta.label, "names": names, "rebuild": rebuild},
+        backend=backend,
+    )
+
+
+@task()
+def build_indexes(
+    *, progress_id: int, model_label: str, names: list[str], rebuild: bool
+) -> dict[str, Any]:
+    """Build or rebuild vector indexes with ``CREATE INDEX CONCURRENTLY``, one after
+    the other (``catalog.index_builds``). Cancelled or failed, a build leaves no
+    invalid index; the indexes already done stay."""
+    model = apps.get_model(model_label)
+
+    def work(run: TaskRun) -> dict[str, Any]:
+        done: dict[str, str] = {}
+        for name in names:
+            run.phase(f"index: {name}")
+            done[name] = build_index(model, name, rebuild=rebuild, progress=run.progress)
+        summary = {"indexes": done, "model": str(model._meta.verbose_name_plural)}
+        run.finish(phase="done", report=summary)
+        built = ", ".join(f"{name} {what}" for name, what in done.items())
+        _log(progress_id, model, "vector indexes", f"Vector indexes: {built}.")
+        return summary
+
+    return _perform(progress_id, work, final_phases=(SWAPPING, CLEANING_UP))
+
+
+def _clean_up_lost_build(progress: TaskProgress) -> None:
+    """After a build whose worker died: drop what it left (``catalog.index_builds``)."""
+    for name in progress.arguments.get("names", []):
+        clean_up_build(name)
+
+
+CLEANUPS["index"] = _clean_up_lost_build
+
+
+# Exports ------------------------------------------------------------------------------
+
+
+def start_export(
+    *,
+    queryset: QuerySet[Any],
+    columns: list[str],
+    file_name: str,
+    user: Any = None,
+    backend: str | None = None,
+) -> TaskProgress:
+    """Queue the CSV export of ``queryset``'s rows (the query itself goes to the worker,
+    as SQL: the rows are those that match when it runs); returns its progress row."""
+    model = queryset.model
+    sql, params = queryset.values("pk").query.sql_with_params()
+    return _queue(
+        "export",
+        title=f"Export of {model._meta.verbose_name_plural} to {file_name}",
+        user=user,
+        arguments={
+            "model_label": model._meta.label,
+            "sql": sql,
+            # Dates and decimals as text: PostgreSQL reads them back as the column's type.
+            "params": json.loads(json.dumps(list(params), cls=DjangoJSONEncoder)),
+            "columns": columns,
+            "file_name": file_name,
+        },
+        backend=backend,
+    )
+
+
+@task()
+def export_rows(
+    *,
+    progress_id: int,
+    model_label: str,
+    sql: str,
+    params: list[Any],
+    columns: list[str],
+    file_name: str,
+) -> dict[str, Any]:
+    """Write the export to a file (``catalog.uploads``), streamed by PostgreSQL's COPY;
+    the progress page then offers it as a download."""
+    model = apps.get_model(model_label)
+    rows = model._default_manager.filter(pk__in=RawSQL(sql, params))
+
+    def work(run: TaskRun) -> dict[str, Any]:
+        total = rows.count()
+        run.phase("exporting", total=total)
+        token, path = new_file()
+        written = lines = 0
+        try:
+            with open(path, "wb") as out:
+                for chunk in export_chunks(queryset=rows, columns=columns):
+                    out.write(chunk)
+                    written += len(chunk)
+                    lines += chunk.count(b"\n")
+                    run.progress("exporting", max(lines - 1, 0), total)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        summary = {"rows": total, "bytes": written, "file_name": file_name}
+        run.finish(phase="done", report=summary, download=token)
+        return summary
+
+    return _perform(progress_id, work)
+
+
+# The queue's tasks, by the kind a progress row records (to start one again).
+KINDS = {"import": import_file, "index": build_indexes, "export": export_rows}
+
+
+def _log(progress_id: int, model: type[models.Model], what: str, message: str) -> None:
+    """One admin log entry per task that wrote, in the name of whoever started it."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    user_id = (
+        TaskProgress.objects.filter(pk=progress_id).values_list("started_by", flat=True).first()
+    )
+    if user_id is None:
+        return
+    LogEntry.objects.create(
+        user_id=user_id,
+        content_type=ContentType.objects.get_for_model(model),
+        object_repr=what[:200],
+        action_flag=CHANGE,
+        change_message=message,
+    )
+
+
+__all__ = [
+    "TaskCancelled",
+    "build_indexes",
+    "cancel",
+    "export_rows",
+    "import_file",
+    "start_again",
+    "start_export",
+    "start_import",
+    "start_index_build",
+]

@@ -1,4 +1,5 @@
-"""Uploaded import files, kept on disk between the preview and the confirm step.
+"""Uploaded import files, kept on disk between the preview and the confirm step, and
+exports written by the task queue's worker, kept until they are downloaded.
 
 Files are written chunk by chunk (never whole in memory), named by a random hex
 token that the confirm form carries back, and removed after the confirm, after a
@@ -93,12 +94,22 @@ def save_upload(chunks: Iterable[bytes], *, size: int | None = None) -> str:
     return token
 
 
+def new_file() -> tuple[str, Path]:
+    """A new empty file in the same folder (an export being written), and its token;
+    swept away after a day like the uploads."""
+    sweep()
+    token = secrets.token_hex(16)
+    path = upload_dir() / token
+    path.touch(mode=0o600, exist_ok=False)
+    return token, path
+
+
 def upload_path(token: str) -> Path:
     """The file behind a token from the confirm form; ValueError for anything else."""
     if not _TOKEN.fullmatch(token or ""):
         raise ValueError("not an upload token")
     path = upload_dir() / token
-    if not path.is_file():
+    if not path.exists() or path.is_dir():
         raise FileNotFoundError("The uploaded file is gone: upload it again.")
     return path
 

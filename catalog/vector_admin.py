@@ -29,6 +29,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from catalog.admin_imports import VectorImportExportMixin
+from catalog.admin_indexes import VectorIndexAdminMixin
 from catalog.changelist_conditions import (
     Conditions,
     ConditionsError,
@@ -45,7 +46,7 @@ from catalog.vector_fields import VectorColumn, vector_columns
 VECTOR_PARAMS = {"vector", "field", "k", "metric", "exact", "recall", "format", "max_distance"}
 
 
-class VectorAdminMixin(VectorImportExportMixin):
+class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
     """Mix into a ``ModelAdmin`` (before it) to give its model the vector pages, and
     CSV/TSV/JSON import and export (``VectorImportExportMixin``).
 
@@ -195,6 +196,9 @@ class VectorAdminMixin(VectorImportExportMixin):
             "vector_search_url": reverse(f"admin:{self.url_name('search')}"),
             # The list's conditions go with the vector search: it searches the rows shown.
             "vector_conditions": list(condition_params(request.GET, ignore=VECTOR_PARAMS).lists()),
+            "vector_indexes_url": reverse(f"admin:{self.url_name('indexes')}")
+            if self.may_build_indexes(request)
+            else "",
         }
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 

@@ -8,12 +8,18 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, override_settings
 from django_tasks_db.models import DBTaskResult
 
+from catalog.index_builds import index_validity, rebuild_name
 from catalog.models import Item, TaskProgress
+from catalog.services import export_vectors
 from catalog.tasks import start_import
 from catalog.uploads import save_upload, upload_dir
+from tests.conftest import staff_client
+from tests.vector_data import admin_url
+from tests.vector_models.models import Document
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -152,3 +158,113 @@ def test_someone_elses_task_is_not_shown(admin_user, django_user_model) -> None:
     response = client.get(f"/admin/catalog/taskprogress/{progress.pk}/state/")
     assert response.status_code == 404
     assert "Import of" not in client.get("/admin/catalog/taskprogress/").content.decode()
+
+
+def test_the_index_page_builds_a_missing_index_then_rebuilds_it_in_the_worker(
+    admin_client: Client,
+) -> None:
+    Document.objects.bulk_create(
+        Document(title=f"d{i}", embedding=[float(i % 7 + 1)] * 768) for i in range(50)
+    )
+    name = "document_embedding_hnsw"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX {name}")
+    page_url = admin_url(Document, "indexes")
+    assert (
+        "vector_models/document/indexes/"
+        in admin_client.get(admin_url(Document, "")).content.decode()
+    )  # the changelist links to it
+    page = admin_client.get(page_url).content.decode()
+    assert name in page
+    assert "missing" in page
+    assert "Build the missing indexes (1)" in page
+    with override_settings(TASKS=THE_QUEUE):
+        queued = admin_client.post(page_url, {"rebuild": "0"})
+        build = TaskProgress.objects.get()
+        assert queued["Location"] == f"/admin/catalog/taskprogress/{build.pk}/change/"
+        assert build.title == f"Build of {name} on documents"
+        assert index_validity(name) is None  # queued, not run
+        run_worker("default")
+        build.refresh_from_db()
+        assert (build.phase, build.report["indexes"]) == ("done", {name: "built"})
+        assert index_validity(name) is True
+        assert "built" in admin_client.get(page_url).content.decode()
+        admin_client.post(page_url, {"rebuild": "1"})
+        run_worker("default")
+    rebuild = TaskProgress.objects.exclude(pk=build.pk).get()
+    assert (rebuild.phase, rebuild.report["indexes"]) == ("done", {name: "rebuilt"})
+    assert index_validity(name) is True
+    assert index_validity(rebuild_name(name)) is None
+    done = admin_client.get(f"/admin/catalog/taskprogress/{rebuild.pk}/change/").content.decode()
+    assert f"<code>{name}</code> rebuilt" in done
+
+
+def test_the_index_page_is_for_superusers_only() -> None:
+    client = staff_client("view_document", "change_document")
+    assert client.get(admin_url(Document, "indexes")).status_code == 403
+    assert "/indexes/" not in client.get(admin_url(Document, "")).content.decode()
+
+
+def test_an_export_of_more_than_a_page_is_written_by_the_worker_then_downloaded(
+    admin_client: Client,
+) -> None:
+    Item.objects.bulk_create(Item(label=f"row {i}", embedding=[i, 1, 2]) for i in range(1, 151))
+    fields = {f"itemresource_{name}": "on" for name in ("id", "label", "embedding")}
+    with override_settings(TASKS=THE_QUEUE):
+        queued = admin_client.post(
+            "/admin/catalog/item/export/", {"format": "0", "resource": "0", **fields}
+        )
+        export = TaskProgress.objects.get()
+        assert queued["Location"] == f"/admin/catalog/taskprogress/{export.pk}/change/"
+        run_worker("default")
+    export.refresh_from_db()
+    assert (export.phase, export.report["rows"]) == ("done", 150)
+    page = admin_client.get(queued["Location"]).content.decode()
+    assert "Export ready: 150 rows" in page
+    download = admin_client.get(f"/admin/catalog/taskprogress/{export.pk}/download/")
+    assert download.status_code == 200
+    assert "attachment" in download["Content-Disposition"]
+    expected = io.BytesIO()
+    export_vectors(expected, model=Item)
+    assert b"".join(download.streaming_content) == expected.getvalue()
+
+
+def test_an_export_of_a_page_or_less_still_streams_at_once(admin_client: Client) -> None:
+    Item.objects.bulk_create(Item(label=f"row {i}", embedding=[i, 1, 2]) for i in range(1, 11))
+    fields = {f"itemresource_{name}": "on" for name in ("id", "label", "embedding")}
+    response = admin_client.post(
+        "/admin/catalog/item/export/", {"format": "0", "resource": "0", **fields}
+    )
+    assert response.status_code == 200
+    assert response.streaming
+    assert not TaskProgress.objects.exists()
+
+
+def test_a_replace_import_through_the_admin_runs_in_the_worker(admin_client: Client) -> None:
+    Item.objects.create(label="old", embedding=[1, 1, 1])
+    content = b'label,embedding\nnew one,"[1,2,3]"\nnew two,"[3,2,1]"\n'
+    with override_settings(TASKS=THE_QUEUE):
+        preview = admin_client.post(
+            "/admin/catalog/item/import/",
+            {
+                "format": "0",
+                "resource": "0",
+                "replace": "on",
+                "import_file": SimpleUploadedFile("v.csv", content),
+            },
+        )
+        form = preview.context["confirm_form"]
+        assert form.initial["replace"] is True
+        confirmed = admin_client.post(
+            "/admin/catalog/item/process_import/",
+            {name: form.initial.get(name, "") for name in form.fields},
+        )
+        progress = TaskProgress.objects.get()
+        assert progress.arguments["replace"] is True
+        assert progress.title == "Import of v.csv into items, replacing its rows"
+        assert Item.objects.filter(label="old").exists()
+        run_worker("default")
+    progress.refresh_from_db()
+    assert progress.phase == "done"
+    assert sorted(Item.objects.values_list("label", flat=True)) == ["new one", "new two"]
+    assert confirmed.status_code == 302

@@ -21,6 +21,12 @@
         text("task-total", state.total ? " of " + number(state.total) : "");
         text("task-rate", state.rate ? number(state.rate) + " a second" : "");
         text("task-left", state.seconds_left !== null ? "about " + Math.round(state.seconds_left) + " s left" : "");
+        if (state.cancelling) {
+          var note = document.getElementById("task-cancelling");
+          var button = document.getElementById("task-cancel");
+          if (note) { note.hidden = false; }
+          if (button) { button.disabled = true; }
+        }
         var bar = document.getElementById("task-bar");
         if (bar && state.total) { bar.max = state.total; bar.value = state.done; }
         window.setTimeout(poll, 1000);
