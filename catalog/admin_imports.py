@@ -34,9 +34,10 @@ from catalog.services import (
     import_schema,
     import_vectors,
 )
-from catalog.tasks import start_export, start_import
+from catalog.tasks import start_check, start_export, start_import
 from catalog.uploads import (
     UploadTooLarge,
+    preview_max_bytes,
     remove_upload,
     save_upload,
     upload_path,
@@ -120,6 +121,20 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         except UploadTooLarge as error:
             import_form.add_error("import_file", str(error))
             return self._import_page(request, import_form, context)
+        if import_file.size > preview_max_bytes():
+            # A big file's preview would hold the request: the worker checks it, and its
+            # page offers the import once every line is good.
+            progress = start_check(
+                token=token,
+                model=self.model,
+                file_name=import_file.name,
+                delimiter=_delimiter(input_format),
+                replace=import_form.cleaned_data.get("replace", False),
+                user=request.user,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:catalog_taskprogress_change", args=[progress.pk])
+            )
         with open(upload_path(token), "rb") as stream:
             report = import_vectors(
                 stream,

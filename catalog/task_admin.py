@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from catalog.models import TaskProgress
 from catalog.task_runs import FINISHED_PHASES, reap_lost_tasks
-from catalog.tasks import cancel, start_again
+from catalog.tasks import cancel, import_checked, start_again
 from catalog.uploads import upload_path
 
 
@@ -130,6 +130,11 @@ class TaskProgressAdmin(admin.ModelAdmin):
                 "<int:object_id>/again/", view(self.again_view), name="catalog_taskprogress_again"
             ),
             path(
+                "<int:object_id>/import/",
+                view(self.import_view),
+                name="catalog_taskprogress_import",
+            ),
+            path(
                 "<int:object_id>/download/",
                 view(self.download_view),
                 name="catalog_taskprogress_download",
@@ -175,6 +180,18 @@ class TaskProgressAdmin(admin.ModelAdmin):
             messages.error(request, f"The task cannot be started again: {error}")
             return HttpResponseRedirect(_page(progress))
         return HttpResponseRedirect(_page(again))
+
+    def import_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The confirm step of a big file's preview: queue its import."""
+        progress = self._visible(request, object_id)
+        if progress is None or request.method != "POST" or not self.may_act_on(request, progress):
+            return HttpResponseNotAllowed(["POST"]) if progress else _no_such_task()
+        try:
+            imported = import_checked(progress, user=request.user)
+        except (ValueError, LookupError) as error:
+            messages.error(request, f"Nothing was imported: {error}.")
+            return HttpResponseRedirect(_page(progress))
+        return HttpResponseRedirect(_page(imported))
 
     def download_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         progress = self._visible(request, object_id)
@@ -226,7 +243,7 @@ def _no_such_task(text: str = "No such task.") -> HttpResponse:
 
 def _still_startable(progress: TaskProgress) -> bool:
     """An import can start again while its uploaded file is kept."""
-    if progress.kind != "import":
+    if progress.kind not in {"import", "check"}:
         return True
     try:
         upload_path(progress.arguments.get("token", ""))

@@ -39,7 +39,7 @@ CANCEL_POLL_INTERVAL = 0.25
 # A run claimed by a worker that has not taken its lock after this long lost it.
 CLAIM_GRACE_SECONDS = 60
 
-FINISHED_PHASES = {"done", "refused", "failed", "cancelled"}
+FINISHED_PHASES = {"done", "checked", "refused", "failed", "cancelled"}
 
 # Marks a column set to the server's clock.
 _NOW = object()

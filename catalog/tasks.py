@@ -58,16 +58,10 @@ def _queue(
 def start_again(progress: TaskProgress, *, user: Any, backend: str | None = None) -> TaskProgress:
     """Queue the same work as ``progress``'s task (one that failed, or was cancelled) as
     a new task. ``ValueError`` when it cannot be (an import's file is gone)."""
-    from django_tasks_db.models import DBTaskResult
-
-    if progress.kind == "import":
+    if progress.kind in {"import", "check"}:
         upload_path(progress.arguments["token"])  # FileNotFoundError says it is gone
     if backend is None:  # the queue the task went to the first time
-        backend = (
-            DBTaskResult.objects.filter(id=progress.task_id)
-            .values_list("backend_name", flat=True)
-            .first()
-        )
+        backend = _backend_of(progress)
     return _queue(
         progress.kind,
         title=progress.title,
@@ -101,7 +95,7 @@ def _finish_cancelled(progress: TaskProgress) -> None:
     TaskProgress.objects.filter(pk=progress.pk).update(
         phase="cancelled", report={"reason": CANCELLED_REASON}
     )
-    if progress.kind == "import":
+    if progress.kind in {"import", "check"}:
         remove_upload(progress.arguments.get("token", ""))
 
 
@@ -194,6 +188,109 @@ def import_file(
         return summary
 
     return _perform(progress_id, work, final_phases=("index", "written"))
+
+
+def start_check(
+    *,
+    token: str,
+    model: type[models.Model],
+    file_name: str,
+    delimiter: str = ",",
+    replace: bool = False,
+    user: Any = None,
+    backend: str | None = None,
+) -> TaskProgress:
+    """Queue the preview of a big upload: every line checked, nothing written. Its page
+    then offers to import the file (``start_import``)."""
+    return _queue(
+        "check",
+        title=f"Check of {file_name} for {model._meta.verbose_name_plural}"
+        + (", replacing their rows" if replace else ""),
+        user=user,
+        arguments={
+            "token": token,
+            "model_label": model._meta.label,
+            "delimiter": delimiter,
+            "replace": replace,
+            "file_name": file_name,
+        },
+        backend=backend,
+    )
+
+
+@task()
+def check_file(
+    *,
+    progress_id: int,
+    token: str,
+    model_label: str,
+    delimiter: str,
+    replace: bool,
+    file_name: str,
+) -> dict[str, Any]:
+    """Check an uploaded file as the import's preview does, writing nothing. A good file
+    stays on disk for its import; a bad one is removed with the report of every bad
+    line."""
+    model = apps.get_model(model_label)
+
+    def work(run: TaskRun) -> dict[str, Any]:
+        run.phase("validating")
+        with open(upload_path(token), "rb") as stream:
+            report = import_vectors(
+                stream,
+                model=model,
+                dry_run=True,
+                replace=replace,
+                delimiter=delimiter,
+                progress=run.progress,
+            )
+        if not report.ok:
+            remove_upload(token)
+        summary = report_summary(report) | {
+            "file_name": file_name,
+            "model": str(model._meta.verbose_name_plural),
+            "ok": report.ok,
+        }
+        run.finish(phase="checked" if report.ok else "refused", report=summary)
+        return summary
+
+    return _perform(progress_id, work)
+
+
+def import_checked(progress: TaskProgress, *, user: Any) -> TaskProgress:
+    """Queue the import of the file a finished check found good (once: a second call
+    returns the same import)."""
+    if progress.kind != "check" or progress.phase != "checked":
+        raise ValueError("only a file checked good can be imported")
+    with transaction.atomic():
+        locked = TaskProgress.objects.select_for_update().get(pk=progress.pk)
+        already = locked.report.get("import_progress_id")
+        if already:
+            return TaskProgress.objects.get(pk=already)
+        arguments = locked.arguments
+        imported = start_import(
+            token=arguments["token"],
+            model=apps.get_model(arguments["model_label"]),
+            file_name=arguments["file_name"],
+            delimiter=arguments["delimiter"],
+            replace=arguments["replace"],
+            user=user,
+            backend=_backend_of(locked),
+        )
+        locked.report = {**locked.report, "import_progress_id": imported.pk}
+        locked.save(update_fields=["report"])
+    return imported
+
+
+def _backend_of(progress: TaskProgress) -> str | None:
+    """The queue (backend) ``progress``'s task went to."""
+    from django_tasks_db.models import DBTaskResult
+
+    return (
+        DBTaskResult.objects.filter(id=progress.task_id)
+        .values_list("backend_name", flat=True)
+        .first()
+    )
 
 
 def _import_message(report: ImportReport, name: str) -> str:
@@ -342,7 +439,12 @@ def export_rows(
 
 
 # The queue's tasks, by the kind a progress row records (to start one again).
-KINDS = {"import": import_file, "index": build_indexes, "export": export_rows}
+KINDS = {
+    "import": import_file,
+    "check": check_file,
+    "index": build_indexes,
+    "export": export_rows,
+}
 
 
 def _log(progress_id: int, model: type[models.Model], what: str, message: str) -> None:
@@ -368,9 +470,12 @@ __all__ = [
     "TaskCancelled",
     "build_indexes",
     "cancel",
+    "check_file",
     "export_rows",
+    "import_checked",
     "import_file",
     "start_again",
+    "start_check",
     "start_export",
     "start_import",
     "start_index_build",

@@ -68,7 +68,13 @@ def upload_dir() -> Path:
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "VECTOR_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
+    return int(getattr(settings, "VECTOR_IMPORT_MAX_BYTES", 2 * 1024**3))
+
+
+def preview_max_bytes() -> int:
+    """The largest upload previewed in the request itself; a bigger one is checked by
+    the task queue's worker (a preview validates about 2 MB of 3-d rows a second)."""
+    return int(getattr(settings, "VECTOR_IMPORT_PREVIEW_MAX_BYTES", 10 * 1024 * 1024))
 
 
 def save_upload(chunks: Iterable[bytes], *, size: int | None = None) -> str:

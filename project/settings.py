@@ -172,7 +172,11 @@ DEBUG_TOOLBAR_PANELS = [
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # The largest file the admin's import accepts; bigger files: manage.py import_vectors.
-VECTOR_IMPORT_MAX_BYTES = int(os.environ.get("VECTOR_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
+VECTOR_IMPORT_MAX_BYTES = int(os.environ.get("VECTOR_IMPORT_MAX_BYTES", 2 * 1024**3))
+# Bigger uploads are previewed (checked) by the task queue's worker, not in the request.
+VECTOR_IMPORT_PREVIEW_MAX_BYTES = int(
+    os.environ.get("VECTOR_IMPORT_PREVIEW_MAX_BYTES", 10 * 1024 * 1024)
+)
 FILE_UPLOAD_HANDLERS = [
     "catalog.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -34,7 +34,7 @@ def run_supervised(
     process under it both stop. This process then returns normally and its exit hooks
     run: the embedded PostgreSQL it started is stopped when nothing else uses it.
     """
-    helpers = [subprocess.Popen(list(command), env=env, process_group=0) for command in companions]
+    helpers = start_companions(companions, env=env)
     child = subprocess.Popen(list(args), env=env, process_group=0)
 
     def forward(signum: int, frame: FrameType | None) -> None:
@@ -46,12 +46,22 @@ def run_supervised(
     try:
         return child.wait()
     finally:
-        _stop(helpers)
+        stop_companions(helpers)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
-def _stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+def start_companions(
+    commands: Sequence[Sequence[str]], *, env: dict[str, str] | None = None
+) -> list[subprocess.Popen[bytes]]:
+    """Start each command in a process group of its own (a terminal's Ctrl-C does not
+    reach it: ``stop_companions`` stops it, after the server)."""
+    return [subprocess.Popen(list(command), env=env, process_group=0) for command in commands]
+
+
+def stop_companions(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """SIGINT to each (a task worker finishes its current step), then SIGKILL to any
+    still running after COMPANION_GRACE_SECONDS."""
     for process in processes:
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):

@@ -72,8 +72,9 @@ def test_serve_on_the_embedded_server_then_stop_leaves_nothing_running(
     process = start_manage("serve", f"127.0.0.1:{port}", "--workers", "3", env=env)
     try:
         lines = read_until(process, r"Booting worker", timeout=180)
-        assert "with 3 gunicorn worker processes, DEBUG off" in "".join(lines)
+        assert "with 3 gunicorn worker processes and 1 task worker, DEBUG off" in "".join(lines)
         workers = psutil.Process(process.pid).children()
+        assert any("db_worker" in " ".join(worker.cmdline()) for worker in workers)
         assert postgres_processes(pgdata)
         client = HttpSession(port)
         status, login = client.get("/admin/login/")

@@ -268,3 +268,55 @@ def test_a_replace_import_through_the_admin_runs_in_the_worker(admin_client: Cli
     assert progress.phase == "done"
     assert sorted(Item.objects.values_list("label", flat=True)) == ["new one", "new two"]
     assert confirmed.status_code == 302
+
+
+def test_a_big_upload_is_checked_by_the_worker_then_imported_from_its_page(
+    admin_client: Client,
+) -> None:
+    content = b"label,embedding\n" + b"".join(
+        f'row {i},"[{i},1,2]"\n'.encode() for i in range(1, 501)
+    )
+    with override_settings(TASKS=THE_QUEUE, VECTOR_IMPORT_PREVIEW_MAX_BYTES=1000):
+        uploaded = admin_client.post(
+            "/admin/catalog/item/import/",
+            {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("big.csv", content)},
+        )
+        check = TaskProgress.objects.get()
+        assert uploaded["Location"] == f"/admin/catalog/taskprogress/{check.pk}/change/"
+        assert (check.kind, check.title) == ("check", "Check of big.csv for items")
+        run_worker("default")
+        page = admin_client.get(uploaded["Location"]).content.decode()
+        assert "500 rows of big.csv checked" in page
+        assert "500 new" in page
+        assert "Confirm import" in page
+        assert Item.objects.count() == 0  # checked, not written
+        confirmed = admin_client.post(f"/admin/catalog/taskprogress/{check.pk}/import/")
+        imported = TaskProgress.objects.get(kind="import")
+        assert confirmed["Location"] == f"/admin/catalog/taskprogress/{imported.pk}/change/"
+        # Confirming twice queues one import.
+        admin_client.post(f"/admin/catalog/taskprogress/{check.pk}/import/")
+        assert TaskProgress.objects.filter(kind="import").count() == 1
+        run_worker("default")
+    imported.refresh_from_db()
+    assert (imported.phase, imported.report["new"]) == ("done", 500)
+    assert Item.objects.count() == 500
+
+
+def test_a_big_bad_upload_is_refused_by_the_worker_with_every_bad_line(
+    admin_client: Client,
+) -> None:
+    before = set(upload_dir().iterdir())
+    content = b'label,embedding\na,"[1,2,3]"\nb,"[1,2]"\n' + b'c,"[1,1,1]"\n' * 100
+    with override_settings(TASKS=THE_QUEUE, VECTOR_IMPORT_PREVIEW_MAX_BYTES=100):
+        admin_client.post(
+            "/admin/catalog/item/import/",
+            {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("bad.csv", content)},
+        )
+        run_worker("default")
+    check = TaskProgress.objects.get()
+    assert check.phase == "refused"
+    assert [bad["line"] for bad in check.report["errors"]] == [3]
+    page = admin_client.get(f"/admin/catalog/taskprogress/{check.pk}/change/").content.decode()
+    assert "1 bad line" in page
+    assert "Confirm import" not in page
+    assert set(upload_dir().iterdir()) - before == set()

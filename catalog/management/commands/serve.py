@@ -1,7 +1,9 @@
-"""``manage.py serve [addrport] [--workers N]``: the app for real, with gunicorn."""
+"""``manage.py serve [addrport] [--workers N] [--task-workers N]``: the app for real,
+with gunicorn, and the task queue's workers beside it."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -13,6 +15,7 @@ from django.db import connections
 
 from project.serving import default_workers, serve
 from project.startup import refuse_to_serve_without_a_secret_key
+from project.supervise import start_companions, stop_companions
 
 
 class Command(BaseCommand):
@@ -30,11 +33,25 @@ class Command(BaseCommand):
             help="worker processes (default: WEB_CONCURRENCY, else 2 per core + 1, at most 8)",
         )
         parser.add_argument(
+            "--task-workers",
+            type=int,
+            default=int(os.environ.get("TASK_WORKERS", 1)),
+            help="task queue workers (manage.py db_worker) started beside it, each a process "
+            "of its own running one task at a time (default: TASK_WORKERS, else 1; 0 when "
+            "they run elsewhere)",
+        )
+        parser.add_argument(
             "--no-migrate", action="store_true", help="do not apply migrations first"
         )
 
     def handle(
-        self, *args: Any, addrport: str, workers: int | None, no_migrate: bool, **options: Any
+        self,
+        *args: Any,
+        addrport: str,
+        workers: int | None,
+        task_workers: int,
+        no_migrate: bool,
+        **options: Any,
     ) -> None:
         if settings.DEBUG:
             raise CommandError(
@@ -52,6 +69,8 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from error
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
+        if task_workers < 0:
+            raise CommandError("--task-workers must be 0 or more.")
         host, _, port = addrport.rpartition(":")
         if not port.isdigit():
             raise CommandError(f"{addrport!r} is not an address and port, e.g. 0.0.0.0:8000.")
@@ -65,11 +84,19 @@ class Command(BaseCommand):
         for connection in connections.all(initialized_only=True):
             connection.close()
             connection.close_pool()
+        manage_py = str(settings.BASE_DIR / "manage.py")
+        helpers = start_companions(
+            [[sys.executable, manage_py, "db_worker", "--no-reload"]] * task_workers
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Serving http://{host}:{port}/admin/ with {workers} gunicorn worker "
-                "processes, DEBUG off (Ctrl-C or SIGTERM stops it)."
+                f"processes and {task_workers} task worker{'s' if task_workers != 1 else ''}, "
+                "DEBUG off (Ctrl-C or SIGTERM stops it)."
             )
         )
         sys.stdout.flush()
-        serve(bind=f"{host}:{port}", workers=workers)
+        try:
+            serve(bind=f"{host}:{port}", workers=workers)
+        finally:
+            stop_companions(helpers)
