@@ -49,6 +49,7 @@ def task_state(progress: TaskProgress) -> dict[str, Any]:
     )
     return {
         "phase": phase,
+        "phase_label": phase_label(phase),
         "done": progress.done,
         "total": progress.total,
         "rate": round(rate) if rate else None,
@@ -58,6 +59,31 @@ def task_state(progress: TaskProgress) -> dict[str, Any]:
         "reason": reason,
         "cancelling": progress.cancel_requested and phase not in FINISHED_PHASES,
     }
+
+
+# The phases the work reports, in words (an index build's come from PostgreSQL's
+# pg_stat_progress_create_index and are shown as it words them).
+PHASE_LABELS = {
+    "waiting": "waiting for a worker",
+    "validating": "opening the file",
+    "validate": "checking every line",
+    "load": "loading the rows",
+    "written": "rows written",
+    "exporting": "writing the file",
+}
+
+
+def phase_label(phase: str) -> str:
+    """A task's phase as its page shows it."""
+    if phase.startswith("index: "):
+        step = phase.removeprefix("index: ")
+        if step == "building":
+            return "building the index"
+        if " " not in step:
+            return f"index {step}"  # a build task's index, by name
+        step = step.replace("building index: ", "building the index: ").replace(" (tuples)", "")
+        return step.replace(" (blocks)", ", in blocks")
+    return PHASE_LABELS.get(phase, phase)
 
 
 def _queued(task_id: str | None) -> Any:
@@ -83,6 +109,9 @@ class TaskProgressAdmin(admin.ModelAdmin):
 
     @admin.display(description="rows")
     def rows(self, progress: TaskProgress) -> str:
+        # A finished import or export: its rows; else what the current phase has done.
+        if progress.phase in FINISHED_PHASES and "rows" in (progress.report or {}):
+            return f"{progress.report['rows']:,}"
         total = f" of {progress.total:,}" if progress.total else ""
         return f"{progress.done:,}{total}"
 

@@ -26,7 +26,13 @@ from catalog.services import ImportReport, export_chunks, import_vectors
 from catalog.task_runs import CLEANUPS, TaskCancelled, TaskRun, reap_lost_tasks
 from catalog.uploads import new_file, remove_upload, upload_path
 
-CANCELLED_REASON = "Cancelled: nothing was written."
+# What a cancelled task left, by kind.
+CANCELLED_REASONS = {
+    "import": "Cancelled: nothing was written.",
+    "check": "Cancelled: nothing was written, and the uploaded file was removed.",
+    "index": "Cancelled: the unfinished index was dropped; the indexes already built serve on.",
+    "export": "Cancelled: no file was kept.",
+}
 
 
 def _queue(
@@ -93,7 +99,7 @@ def cancel(progress: TaskProgress) -> str:
 
 def _finish_cancelled(progress: TaskProgress) -> None:
     TaskProgress.objects.filter(pk=progress.pk).update(
-        phase="cancelled", report={"reason": CANCELLED_REASON}
+        phase="cancelled", report={"reason": CANCELLED_REASONS.get(progress.kind, "Cancelled.")}
     )
     if progress.kind in {"import", "check"}:
         remove_upload(progress.arguments.get("token", ""))

@@ -134,3 +134,24 @@ def test_a_running_task_whose_worker_is_gone_is_marked_failed() -> None:
     assert progress.report["reason"] == LOST_REASON
     result.refresh_from_db()
     assert result.status == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("phase", "label"),
+    [
+        ("waiting", "waiting for a worker"),
+        ("validate", "checking every line"),
+        ("load", "loading the rows"),
+        ("index: building", "building the index"),
+        ("index: document_embedding_hnsw", "index document_embedding_hnsw"),
+        (
+            "index: building index: loading tuples (blocks)",
+            "building the index: loading tuples, in blocks",
+        ),
+        ("index: building index: loading tuples (tuples)", "building the index: loading tuples"),
+    ],
+)
+def test_a_phase_is_shown_in_words(phase: str, label: str) -> None:
+    from catalog.task_admin import phase_label
+
+    assert phase_label(phase) == label

@@ -16,11 +16,11 @@
       .then(function (response) { return response.json(); })
       .then(function (state) {
         if (state.finished) { window.location.reload(); return; }
-        text("task-phase", state.phase);
+        text("task-phase", state.phase_label);
         text("task-done", number(state.done));
         text("task-total", state.total ? " of " + number(state.total) : "");
         text("task-rate", state.rate ? number(state.rate) + " a second" : "");
-        text("task-left", state.seconds_left !== null ? "about " + Math.round(state.seconds_left) + " s left" : "");
+        text("task-left", state.seconds_left !== null ? "; about " + Math.round(state.seconds_left) + " s left" : "");
         if (state.cancelling) {
           var note = document.getElementById("task-cancelling");
           var button = document.getElementById("task-cancel");
