@@ -1,25 +1,81 @@
-"""The vector admin's index page (``admin:<app>_<model>_indexes``): the vector indexes
-the model declares, whether each is built, and buttons that build or rebuild them as a
-background task (``catalog.tasks.start_index_build``), with a progress page."""
+"""The vector admin's index page (``admin:<app>_<model>_indexes``): every vector index
+on the model's table with its parameters, size and state, the table's upkeep, the
+memory a build needs, the metrics no index serves and where the database differs from
+``Meta.indexes`` (``catalog.index_report``); and, for whoever may manage indexes,
+create, build, rebuild and drop — each a background task running ``CONCURRENTLY``
+(``catalog.tasks.start_index_change``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from catalog.index_builds import index_validity
-from catalog.services import model_vector_indexes
-from catalog.tasks import start_index_build
+from catalog.index_builds import index_from_spec, index_validity
+from catalog.index_report import declaration, index_report
+from catalog.tasks import start_index_change
+from catalog.vector_fields import vector_columns
+
+MANAGE_PERMISSION = "catalog.manage_vector_indexes"
+
+
+class IndexCreateForm(forms.Form):
+    """A new vector index: field, metric, method and its parameters."""
+
+    field = forms.ChoiceField()
+    metric = forms.ChoiceField()
+    method = forms.ChoiceField(choices=[("hnsw", "HNSW"), ("ivfflat", "IVFFlat")])
+    m = forms.IntegerField(min_value=2, max_value=100, initial=16, help_text="HNSW: links a row")
+    ef_construction = forms.IntegerField(
+        min_value=4, max_value=1000, initial=64, help_text="HNSW: candidates while building"
+    )
+    lists = forms.IntegerField(
+        min_value=1, max_value=32768, initial=100, help_text="IVFFlat: clusters"
+    )
+    name = forms.SlugField(
+        max_length=63, required=False, help_text="default: table_field_method_metric"
+    )
+
+    def __init__(self, *args: Any, model: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model = model
+        columns = vector_columns(model)
+        self.fields["field"].choices = [(c.name, c.name) for c in columns]
+        metrics = {metric.name: metric.label for c in columns for metric in c.metrics}
+        self.fields["metric"].choices = list(metrics.items())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        if data["method"] == "hnsw" and data["ef_construction"] < 2 * data["m"]:
+            raise forms.ValidationError("ef_construction must be at least twice m.")
+        table = self.model._meta.db_table
+        name = data.get("name") or f"{table}_{data['field']}_{data['method']}_{data['metric']}"
+        data["name"] = name[:63]
+        if index_validity(data["name"]) is not None:
+            raise forms.ValidationError(f"An index named {data['name']} already exists.")
+        try:
+            index_from_spec(self.model, self.spec())
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+        return data
+
+    def spec(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        keys = ["name", "field", "metric", "method"]
+        keys += ["m", "ef_construction"] if data["method"] == "hnsw" else ["lists"]
+        return {key: data[key] for key in keys}
 
 
 class VectorIndexAdminMixin:
-    """Part of ``VectorAdminMixin``: the index page. Building an index is a superuser's
-    work: it takes the machine's memory and time."""
+    """Part of ``VectorAdminMixin``: the index page. Whoever may view the model sees
+    it; changing indexes needs ``catalog.manage_vector_indexes`` (or a superuser)."""
 
     index_template = "admin/vector_catalog/indexes.html"
 
@@ -32,42 +88,69 @@ class VectorIndexAdminMixin:
         ]
 
     def may_build_indexes(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_superuser)
-
-    def declared_indexes(self) -> list[dict[str, Any]]:
-        """Each vector index of the model's Meta.indexes, and its state in the database."""
-        found = []
-        for index in model_vector_indexes(self.model):  # type: ignore[attr-defined]
-            validity = index_validity(index.name)
-            state = {None: "missing", True: "built", False: "invalid"}[validity]
-            found.append({"name": index.name, "index": index, "state": state})
-        return found
+        """Whether ``request.user`` may create, rebuild and drop vector indexes."""
+        user = request.user
+        return bool(user.is_active and (user.is_superuser or user.has_perm(MANAGE_PERMISSION)))
 
     def indexes_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.may_build_indexes(request):
+        if not self.has_view_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
-        indexes = self.declared_indexes()
+        model = self.model  # type: ignore[attr-defined]
+        create_form = IndexCreateForm(model=model)
         if request.method == "POST":
-            rebuild = request.POST.get("rebuild") == "1"
-            names = [i["name"] for i in indexes if rebuild or i["state"] != "built"]
-            if not names:
-                messages.info(request, "Every vector index the model declares is built.")
-                return HttpResponseRedirect(request.path)
-            progress = start_index_build(
-                model=self.model,  # type: ignore[attr-defined]
-                names=names,
-                rebuild=rebuild,
-                user=request.user,
-            )
-            return HttpResponseRedirect(
-                reverse("admin:catalog_taskprogress_change", args=[progress.pk])
-            )
-        opts = self.model._meta  # type: ignore[attr-defined]
+            if not self.may_build_indexes(request):
+                raise PermissionDenied
+            response, create_form = self._change(request, model)
+            if response is not None:
+                return response
+        report = index_report(model)
+        opts = model._meta
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
             "title": f"Vector indexes of {opts.verbose_name_plural}",
             "opts": opts,
-            "indexes": indexes,
-            "missing": [i for i in indexes if i["state"] != "built"],
+            "report": report,
+            "rows": [
+                {
+                    "facts": facts,
+                    "build_memory": report.build_memory(facts),
+                    "declaration": "" if facts.declared else declaration(facts),
+                }
+                for facts in report.indexes
+            ],
+            "may_manage": self.may_build_indexes(request),
+            "create_form": create_form,
         }
-        return TemplateResponse(request, self.index_template, context)
+        status = 400 if create_form.errors else 200
+        return TemplateResponse(request, self.index_template, context, status=status)
+
+    def _change(self, request: HttpRequest, model: Any) -> tuple[HttpResponse | None, Any]:
+        """Queue what the posted button asks; the page again (with the form's errors)
+        when the request cannot be done."""
+        action = request.POST.get("action", "")
+        create_form = IndexCreateForm(model=model)
+        if action == "create":
+            create_form = IndexCreateForm(request.POST, model=model)
+            if not create_form.is_valid():
+                return None, create_form
+            progress = start_index_change(
+                model=model, action="create", spec=create_form.spec(), user=request.user
+            )
+            return self._task_page(progress), create_form
+        known = {facts.name for facts in index_report(model).indexes}
+        if action == "build":  # the declared indexes that are missing or invalid
+            report = index_report(model)
+            names = report.missing + [f.name for f in report.indexes if f.declared and not f.valid]
+        else:
+            names = [name for name in request.POST.getlist("name") if name in known]
+        if action not in {"build", "rebuild", "drop"} or not names:
+            messages.error(request, "Nothing to do: choose an index on this table.")
+            return HttpResponseRedirect(request.path), create_form
+        progress = start_index_change(model=model, action=action, names=names, user=request.user)
+        return self._task_page(progress), create_form
+
+    @staticmethod
+    def _task_page(progress: Any) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:catalog_taskprogress_change", args=[progress.pk])
+        )

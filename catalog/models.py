@@ -90,6 +90,10 @@ class TaskProgress(models.Model):
         ordering = ["-created"]
         verbose_name = "background task"
         verbose_name_plural = "background tasks"
+        # Not about task records: the vector admin's index page checks it for any model.
+        permissions = [
+            ("manage_vector_indexes", "Can create, rebuild and drop vector indexes"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -20,7 +20,15 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django_tasks import task
 
-from catalog.index_builds import CLEANING_UP, SWAPPING, build_index, clean_up_build
+from catalog.index_builds import (
+    CLEANING_UP,
+    SWAPPING,
+    build_index,
+    clean_up_build,
+    create_index,
+    drop_index,
+    index_from_spec,
+)
 from catalog.models import TaskProgress
 from catalog.services import ImportReport, export_chunks, import_vectors
 from catalog.task_runs import CLEANUPS, TaskCancelled, TaskRun, reap_lost_tasks
@@ -332,23 +340,45 @@ def start_index_build(
     user: Any = None,
     backend: str | None = None,
 ) -> TaskProgress:
-    """Queue the build (or ``rebuild``) of ``model``'s declared vector indexes
-    ``names``; returns its progress row."""
-    verb = "Rebuild" if rebuild else "Build"
+    """Queue the build (or ``rebuild``) of vector indexes ``names`` of ``model``'s
+    table; returns its progress row."""
+    action = "rebuild" if rebuild else "build"
+    return start_index_change(model=model, action=action, names=names, user=user, backend=backend)
+
+
+def start_index_change(
+    *,
+    model: type[models.Model],
+    action: str,
+    names: list[str] | None = None,
+    spec: dict[str, Any] | None = None,
+    user: Any = None,
+    backend: str | None = None,
+) -> TaskProgress:
+    """Queue a change to ``model``'s vector indexes: ``build`` or ``rebuild`` the
+    indexes ``names``, ``create`` the one ``spec`` describes
+    (``catalog.index_builds.index_from_spec``), or ``drop`` ``names``."""
+    names = list(names or ([spec["name"]] if spec else []))
+    titles = {"build": "Build", "rebuild": "Rebuild", "create": "Creation", "drop": "Drop"}
     return _queue(
         "index",
-        title=f"{verb} of {', '.join(names)} on {model._meta.verbose_name_plural}",
+        title=f"{titles[action]} of {', '.join(names)} on {model._meta.verbose_name_plural}",
         user=user,
-        arguments={"model_label": model._meta.label, "names": names, "rebuild": rebuild},
+        arguments={
+            "model_label": model._meta.label,
+            "action": action,
+            "names": names,
+            "spec": spec or {},
+        },
         backend=backend,
     )
 
 
 @task()
-def build_indexes(
-    *, progress_id: int, model_label: str, names: list[str], rebuild: bool
+def change_indexes(
+    *, progress_id: int, model_label: str, action: str, names: list[str], spec: dict[str, Any]
 ) -> dict[str, Any]:
-    """Build or rebuild vector indexes with ``CREATE INDEX CONCURRENTLY``, one after
+    """Build, rebuild, create or drop vector indexes, each ``CONCURRENTLY``, one after
     the other (``catalog.index_builds``). Cancelled or failed, a build leaves no
     invalid index; the indexes already done stay."""
     model = apps.get_model(model_label)
@@ -357,11 +387,18 @@ def build_indexes(
         done: dict[str, str] = {}
         for name in names:
             run.phase(f"index: {name}")
-            done[name] = build_index(model, name, rebuild=rebuild, progress=run.progress)
+            if action == "drop":
+                done[name] = drop_index(name)
+            elif action == "create":
+                index = index_from_spec(model, spec)
+                done[name] = create_index(model, index, progress=run.progress)
+            else:
+                rebuild = action == "rebuild"
+                done[name] = build_index(model, name, rebuild=rebuild, progress=run.progress)
         summary = {"indexes": done, "model": str(model._meta.verbose_name_plural)}
         run.finish(phase="done", report=summary)
-        built = ", ".join(f"{name} {what}" for name, what in done.items())
-        _log(progress_id, model, "vector indexes", f"Vector indexes: {built}.")
+        changed = ", ".join(f"{name} {what}" for name, what in done.items())
+        _log(progress_id, model, "vector indexes", f"Vector indexes: {changed}.")
         return summary
 
     return _perform(progress_id, work, final_phases=(SWAPPING, CLEANING_UP))
@@ -369,6 +406,8 @@ def build_indexes(
 
 def _clean_up_lost_build(progress: TaskProgress) -> None:
     """After a build whose worker died: drop what it left (``catalog.index_builds``)."""
+    if progress.arguments.get("action") == "drop":
+        return
     for name in progress.arguments.get("names", []):
         clean_up_build(name)
 
@@ -448,7 +487,7 @@ def export_rows(
 KINDS = {
     "import": import_file,
     "check": check_file,
-    "index": build_indexes,
+    "index": change_indexes,
     "export": export_rows,
 }
 
@@ -474,8 +513,8 @@ def _log(progress_id: int, model: type[models.Model], what: str, message: str) -
 
 __all__ = [
     "TaskCancelled",
-    "build_indexes",
     "cancel",
+    "change_indexes",
     "check_file",
     "export_rows",
     "import_checked",
@@ -485,4 +524,5 @@ __all__ = [
     "start_export",
     "start_import",
     "start_index_build",
+    "start_index_change",
 ]

@@ -196,9 +196,7 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
             "vector_search_url": reverse(f"admin:{self.url_name('search')}"),
             # The list's conditions go with the vector search: it searches the rows shown.
             "vector_conditions": list(condition_params(request.GET, ignore=VECTOR_PARAMS).lists()),
-            "vector_indexes_url": reverse(f"admin:{self.url_name('indexes')}")
-            if self.may_build_indexes(request)
-            else "",
+            "vector_indexes_url": reverse(f"admin:{self.url_name('indexes')}"),
         }
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 

@@ -1,0 +1,195 @@
+"""The vector admin's index page (catalog.admin_indexes, catalog.index_report): what it
+shows of every vector index and the table, and the changes it queues."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client, override_settings
+
+from catalog.index_builds import index_definition, index_validity
+from catalog.index_report import (
+    HNSW_CANDIDATE_BYTES,
+    HNSW_ELEMENT_BYTES,
+    index_report,
+    value_bytes,
+)
+from catalog.models import TaskProgress
+from catalog.vector_fields import vector_columns
+from tests.vector_data import admin_url
+from tests.vector_models.models import Document, Passage, SparseDocument
+
+THE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def run_worker() -> None:
+    call_command(
+        "db_worker", "--batch", "--interval", "0", "--no-startup-delay", stdout=io.StringIO()
+    )
+
+
+def client_with(*permissions: str) -> Client:
+    user = User.objects.create_user("indexer", password="pw", is_staff=True)
+    for codename in permissions:
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_page_shows_every_vector_index_with_its_facts(
+    admin_client: Client, passages: list[Passage]
+) -> None:
+    page = admin_client.get(admin_url(Passage, "indexes"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for name in ("passage_half_cosine", "passage_bits_hamming", "passage_abstract_l2"):
+        assert f"<code>{name}</code>" in html
+    assert "<code>m=16</code>" in html
+    assert "halfvec_cosine_ops" in html
+    assert "bit_hamming_ops" in html
+    assert "where <code>((kind)::text = &#x27;abstract&#x27;::text)</code>" in html
+    assert f"{len(passages):,} rows" in html
+    assert "maintenance_work_mem</code> is" in html
+    report = index_report(Passage)
+    assert {facts.name for facts in report.indexes} == {
+        "passage_half_cosine",
+        "passage_bits_hamming",
+        "passage_abstract_l2",
+    }
+    assert all(facts.valid and facts.ready and facts.declared for facts in report.indexes)
+    assert all(facts.size_bytes > 0 for facts in report.indexes)
+    assert report.table.rows == len(passages)
+    assert report.missing == report.undeclared == report.differing == []
+
+
+@pytest.mark.django_db
+def test_the_metrics_no_index_serves_are_named(admin_client: Client, documents) -> None:
+    report = index_report(Document)
+    assert [metric.name for _, metric in report.unserved] == ["l2", "ip", "l1"]
+    html = admin_client.get(admin_url(Document, "indexes")).content.decode()
+    assert "No index serves <code>embedding</code> by L2 distance" in html
+
+
+@pytest.mark.django_db
+def test_the_memory_a_build_needs_is_rows_times_its_graph_element(documents) -> None:
+    report = index_report(Document)
+    (facts,) = report.indexes
+    column = vector_columns(Document)[0]
+    per_row = value_bytes(column) + HNSW_ELEMENT_BYTES + 2 * 16 * HNSW_CANDIDATE_BYTES
+    assert report.build_memory(facts) == len(documents) * per_row
+    # As measured (catalog/index_report.py): 3,789 bytes a 768-d row at m = 16.
+    assert per_row == 3080 + 710
+    # A 768-d vector takes 3,080 bytes: 8 of header and 4 a dimension.
+    assert value_bytes(column) == 3080
+
+
+@pytest.mark.django_db
+def test_where_the_database_differs_from_meta_indexes_is_said(admin_client: Client) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX document_embedding_hnsw")
+        cursor.execute(
+            "CREATE INDEX document_by_hand ON vector_models_document "
+            "USING hnsw (embedding vector_l2_ops) WITH (m = 8, ef_construction = 32)"
+        )
+    report = index_report(Document)
+    assert report.missing == ["document_embedding_hnsw"]
+    assert report.undeclared == ["document_by_hand"]
+    html = admin_client.get(admin_url(Document, "indexes")).content.decode()
+    assert "<code>document_embedding_hnsw</code> is declared in <code>Meta.indexes</code>" in html
+    assert (
+        'HnswIndex(name="document_by_hand", fields=["embedding"], m=8, ef_construction=32, '
+        'opclasses=["vector_l2_ops"])'
+    ) in html.replace("&quot;", '"')
+
+
+@pytest.mark.django_db
+def test_viewing_needs_the_models_view_permission_and_changing_its_own() -> None:
+    viewer = client_with("view_document")
+    page = viewer.get(admin_url(Document, "indexes"))
+    assert page.status_code == 200
+    assert "Create the index" not in page.content.decode()
+    refused = viewer.post(admin_url(Document, "indexes"), {"action": "build"})
+    assert refused.status_code == 403
+    assert not TaskProgress.objects.exists()
+    nobody = Client()
+    nobody.force_login(User.objects.create_user("other", password="pw", is_staff=True))
+    assert nobody.get(admin_url(Document, "indexes")).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({"method": "ivfflat", "metric": "cosine"}, "IVFFlat cannot index sparsevec"),
+        ({"m": "32", "ef_construction": "40"}, "ef_construction must be at least twice m."),
+        ({"name": "sparsedocument_hnsw"}, "already exists"),
+    ],
+)
+def test_a_new_index_pgvector_cannot_build_is_refused_with_why(posted, message) -> None:
+    client = client_with("view_sparsedocument", "manage_vector_indexes")
+    data = {
+        "action": "create",
+        "field": "embedding",
+        "metric": "l2",
+        "method": "hnsw",
+        "m": "16",
+        "ef_construction": "64",
+        "lists": "100",
+        "name": "",
+    } | posted
+    response = client.post(admin_url(SparseDocument, "indexes"), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not TaskProgress.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_create_rebuild_and_drop_run_concurrently_in_the_worker(documents) -> None:
+    client = client_with("view_document", "manage_vector_indexes")
+    url = admin_url(Document, "indexes")
+    with override_settings(TASKS=THE_QUEUE):
+        created = client.post(
+            url,
+            {
+                "action": "create",
+                "field": "embedding",
+                "metric": "l2",
+                "method": "ivfflat",
+                "m": "16",
+                "ef_construction": "64",
+                "lists": "4",
+                "name": "",
+            },
+        )
+        name = "vector_models_document_embedding_ivfflat_l2"
+        task = TaskProgress.objects.get()
+        assert created["Location"] == f"/admin/catalog/taskprogress/{task.pk}/change/"
+        assert task.title == f"Creation of {name} on documents"
+        run_worker()
+        assert index_validity(name) is True
+        definition = index_definition(name)
+        # PostgreSQL leaves out an opclass that is the type's default (L2 for vector).
+        assert "USING ivfflat (embedding) WITH (lists='4')" in definition
+        (facts,) = [f for f in index_report(Document).indexes if f.name == name]
+        assert (facts.index.opclass, facts.parameters) == ("vector_l2_ops", {"lists": "4"})
+        assert [m.name for _, m in index_report(Document).unserved] == ["ip", "l1"]
+
+        client.post(url, {"action": "rebuild", "name": name})
+        run_worker()
+        assert index_definition(name) == definition
+        rebuilt = TaskProgress.objects.latest("created")
+        assert rebuilt.report["indexes"] == {name: "rebuilt"}
+
+        client.post(url, {"action": "drop", "name": name})
+        run_worker()
+        assert index_validity(name) is None
+        # An index not on this table is not dropped from here.
+        client.post(url, {"action": "drop", "name": "item_embedding_hnsw_idx"})
+    assert index_validity("item_embedding_hnsw_idx") is True
+    assert TaskProgress.objects.count() == 3
