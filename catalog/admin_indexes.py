@@ -10,15 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from catalog.curve_svg import curve_svg
 from catalog.index_builds import index_from_spec, index_validity
 from catalog.index_report import declaration, index_report
-from catalog.tasks import start_index_change
+from catalog.models import TaskProgress
+from catalog.selectors import setting_source
+from catalog.tasks import start_curve, start_index_change
+from catalog.tuning import DEFAULT_QUERIES, DEFAULT_TARGET, Curve, save_recommended
 from catalog.vector_fields import vector_columns
 
 MANAGE_PERMISSION = "catalog.manage_vector_indexes"
@@ -73,6 +78,45 @@ class IndexCreateForm(forms.Form):
         return {key: data[key] for key in keys}
 
 
+class CurveForm(forms.Form):
+    """What to measure an index's recall/latency curve with."""
+
+    name = forms.CharField(widget=forms.HiddenInput())
+    queries = forms.IntegerField(min_value=10, max_value=1000, initial=DEFAULT_QUERIES)
+    k = forms.IntegerField(min_value=1, max_value=1000, initial=10)
+    target = forms.FloatField(min_value=0.5, max_value=1.0, initial=DEFAULT_TARGET)
+
+
+def latest_curve(model: Any, index_name: str) -> TaskProgress | None:
+    """The last finished recall curve measured for ``index_name``."""
+    return (
+        TaskProgress.objects.filter(
+            kind="curve",
+            phase="done",
+            arguments__model_label=model._meta.label,
+            arguments__index_name=index_name,
+        )
+        .order_by("-created")
+        .first()
+    )
+
+
+def curve_context(progress: TaskProgress, *, may_save: bool) -> dict[str, Any]:
+    """What ``_curve.html`` shows of a finished curve task."""
+    model = apps.get_model(progress.arguments["model_label"])
+    opts = model._meta
+    indexes_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_indexes")
+    curve = Curve.from_dict({k: v for k, v in progress.report.items() if k != "model"})
+    return {
+        "curve": curve,
+        "curve_task": progress,
+        "curve_picture": curve_svg(curve),
+        "curve_csv_url": f"{indexes_url}?format=csv&curve={progress.pk}",
+        "indexes_url": indexes_url,
+        "may_save": may_save,
+    }
+
+
 class VectorIndexAdminMixin:
     """Part of ``VectorAdminMixin``: the index page. Whoever may view the model sees
     it; changing indexes needs ``catalog.manage_vector_indexes`` (or a superuser)."""
@@ -96,6 +140,8 @@ class VectorIndexAdminMixin:
         if not self.has_view_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
         model = self.model  # type: ignore[attr-defined]
+        if request.GET.get("format") == "csv":
+            return self._curve_csv(request, model)
         create_form = IndexCreateForm(model=model)
         if request.method == "POST":
             if not self.may_build_indexes(request):
@@ -115,6 +161,9 @@ class VectorIndexAdminMixin:
                     "facts": facts,
                     "build_memory": report.build_memory(facts),
                     "declaration": "" if facts.declared else declaration(facts),
+                    "setting_source": setting_source(facts.index, 1),
+                    "curve": self._curve_of(model, facts.name, request),
+                    "curve_form": CurveForm(initial={"name": facts.name}, auto_id=False),
                 }
                 for facts in report.indexes
             ],
@@ -137,7 +186,24 @@ class VectorIndexAdminMixin:
                 model=model, action="create", spec=create_form.spec(), user=request.user
             )
             return self._task_page(progress), create_form
+        if action == "save_default":
+            return self._save_default(request, model), create_form
         known = {facts.name for facts in index_report(model).indexes}
+        if action == "measure":
+            form = CurveForm(request.POST)
+            if not form.is_valid() or form.cleaned_data["name"] not in known:
+                messages.error(request, "Nothing measured: " + _errors(form))
+                return HttpResponseRedirect(request.path), create_form
+            data = form.cleaned_data
+            progress = start_curve(
+                model=model,
+                index_name=data["name"],
+                k=data["k"],
+                queries=data["queries"],
+                target=data["target"],
+                user=request.user,
+            )
+            return self._task_page(progress), create_form
         if action == "build":  # the declared indexes that are missing or invalid
             report = index_report(model)
             names = report.missing + [f.name for f in report.indexes if f.declared and not f.valid]
@@ -154,3 +220,51 @@ class VectorIndexAdminMixin:
         return HttpResponseRedirect(
             reverse("admin:catalog_taskprogress_change", args=[progress.pk])
         )
+
+    def _curve_of(self, model: Any, name: str, request: HttpRequest) -> dict[str, Any] | None:
+        progress = latest_curve(model, name)
+        if progress is None:
+            return None
+        return curve_context(progress, may_save=self.may_build_indexes(request))
+
+    def _curve_task(self, model: Any, request: HttpRequest, key: str) -> TaskProgress | None:
+        try:
+            progress = TaskProgress.objects.get(pk=int(key), kind="curve", phase="done")
+        except (TaskProgress.DoesNotExist, ValueError):
+            return None
+        if progress.arguments.get("model_label") != model._meta.label:
+            return None
+        return progress
+
+    def _curve_csv(self, request: HttpRequest, model: Any) -> HttpResponse:
+        progress = self._curve_task(model, request, request.GET.get("curve", ""))
+        if progress is None:
+            return HttpResponse("No such recall curve.", status=404, content_type="text/plain")
+        curve = curve_context(progress, may_save=False)["curve"]
+        response = HttpResponse(curve.csv(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{curve.index}-recall.csv"'
+        return response
+
+    def _save_default(self, request: HttpRequest, model: Any) -> HttpResponse:
+        progress = self._curve_task(model, request, request.POST.get("curve", ""))
+        if progress is None:
+            messages.error(request, "Nothing saved: no such recall curve.")
+            return HttpResponseRedirect(request.path)
+        curve = curve_context(progress, may_save=False)["curve"]
+        try:
+            saved = save_recommended(curve, table=model._meta.db_table, user=request.user)
+        except ValueError as error:
+            messages.error(request, f"Nothing saved: {error}")
+        else:
+            messages.success(
+                request,
+                f"Saved: searches through {curve.index} now run with "
+                f"{saved.setting_name} = {saved.value}.",
+            )
+        return HttpResponseRedirect(request.path)
+
+
+def _errors(form: forms.Form) -> str:
+    return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()) or (
+        "no such index on this table."
+    )

@@ -97,3 +97,35 @@ class TaskProgress(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SearchDefault(models.Model):
+    """The search setting saved for one vector index (``hnsw.ef_search`` or
+    ``ivfflat.probes``), chosen on the index page from its measured recall curve. The
+    app's searches through that index run with it."""
+
+    index_name = models.CharField(max_length=63, unique=True)
+    table = models.CharField(max_length=200)
+    setting_name = models.CharField(max_length=40)
+    value = models.PositiveIntegerField()
+    # What the curve measured at that setting, and for what.
+    recall = models.FloatField()
+    k = models.PositiveIntegerField()
+    target = models.FloatField()
+    queries = models.PositiveIntegerField()
+    saved_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    saved_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.setting_name} = {self.value} for {self.index_name}"
+
+    def describe(self) -> str:
+        """Where a search's setting came from, in words."""
+        by = f" by {self.saved_by}" if self.saved_by_id else ""
+        return (
+            f"{self.setting_name} = {self.value} saved for {self.index_name}{by} on "
+            f"{self.saved_at:%Y-%m-%d}: recall@{self.k} {self.recall:.3f} over "
+            f"{self.queries} sample queries (target {self.target:g})"
+        )

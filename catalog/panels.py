@@ -20,6 +20,7 @@ from catalog.selectors import (
     explain_analyze,
     index_scan_counts,
     scanned_index,
+    setting_source,
     vector_indexes,
 )
 from catalog.vector_sql import (
@@ -81,7 +82,12 @@ class VectorSearchPanel(Panel):
             "is_select": statement.is_select,
             "set_by_request": set_here,
             "indexes": [
-                {"name": index.name, "opclass": index.opclass, "definition": index.definition}
+                {
+                    "name": index.name,
+                    "opclass": index.opclass,
+                    "definition": index.definition,
+                    "setting_source": setting_source(index, statement.limit or 1),
+                }
                 for index in indexes
             ],
             "limit": statement.limit,

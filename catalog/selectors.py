@@ -110,6 +110,8 @@ class SearchOutcome:
     filtered: bool = False
     # Only rows within this distance (for inner product: at least this product).
     max_distance: float | None = None
+    # Where the index scan's ef_search (or probes) came from, in words.
+    setting_source: str = ""
 
     @property
     def scan_index(self) -> str | None:
@@ -237,6 +239,11 @@ def index_for(
         if kind is not None and index.predicate is None:
             candidates.append((kind, index.name, index))
     return min(candidates)[2] if candidates else None
+
+
+def metrics_served(index: VectorIndex, column: VectorColumn) -> list[Metric]:
+    """The metrics of ``column``'s type a search can use ``index`` for."""
+    return [metric for metric in column.metrics if _serves(index, column, metric) is not None]
 
 
 def _serves(index: VectorIndex, column: VectorColumn, metric: Metric) -> int | None:
@@ -396,6 +403,7 @@ def nearest(
         seconds=0.0,
         filtered=within is not None,
         max_distance=max_distance,
+        setting_source="" if exact else setting_source(index, scanned),
     )
     outcome.notes = index_notes(
         column, metric, indexes, used=outcome.scan_index, filtered=within is not None
@@ -499,28 +507,57 @@ def search_settings(*, k: int, exact: bool, index: VectorIndex | None = None) ->
     """The ``SET LOCAL`` settings a search of ``k`` rows through ``index`` runs with.
 
     Exact: index scans off, so PostgreSQL reads every row and sorts. Through an HNSW
-    index: ``ef_search`` at least ``k`` (a plain scan returns at most ``ef_search``
-    rows) and the strict-order iterative scan, which keeps searching the graph when
-    deleted or filtered-out rows leave a scan short. Through an IVFFlat index:
-    ``probes`` raised from 1 to the square root of its lists (pgvector's advice for
-    recall) and its iterative scan (relaxed order, the only one IVFFlat has), which
-    probes more lists until k rows are found. No index for the metric: nothing to
-    tune, the scan is exact anyway.
+    index: ``ef_search`` as saved for the index on its index page
+    (``catalog.models.SearchDefault``), else DEFAULT_EF_SEARCH, and at least ``k`` (a
+    plain scan returns at most ``ef_search`` rows); and the strict-order iterative
+    scan, which keeps searching the graph when deleted or filtered-out rows leave a
+    scan short. Through an IVFFlat index: ``probes`` as saved for the index, else the
+    square root of its lists (pgvector's advice for recall), and its iterative scan
+    (relaxed order, the only one IVFFlat has), which probes more lists until k rows are
+    found. No index for the metric: nothing to tune, the scan is exact anyway.
     """
     if exact:
         return {"enable_indexscan": "off"}
     if index is None:
         return {}
+    saved = saved_default(index)
     if index.method == "ivfflat":
         lists = index.lists or 1
+        probes = saved.value if saved else max(1, math.ceil(math.sqrt(lists)))
         return {
-            "ivfflat.probes": str(min(lists, max(1, math.ceil(math.sqrt(lists))))),
+            "ivfflat.probes": str(min(lists, probes)),
             "ivfflat.iterative_scan": "relaxed_order",
         }
+    ef_search = saved.value if saved else DEFAULT_EF_SEARCH
     return {
-        "hnsw.ef_search": str(min(MAX_EF_SEARCH, max(DEFAULT_EF_SEARCH, k))),
+        "hnsw.ef_search": str(min(MAX_EF_SEARCH, max(ef_search, k))),
         "hnsw.iterative_scan": "strict_order",
     }
+
+
+def saved_default(index: VectorIndex | None) -> Any:
+    """The ``SearchDefault`` saved for ``index`` on the index page, if any."""
+    if index is None:
+        return None
+    from catalog.models import SearchDefault
+
+    return SearchDefault.objects.filter(index_name=index.name).select_related("saved_by").first()
+
+
+def setting_source(index: VectorIndex | None, k: int) -> str:
+    """Where a search's ``ef_search`` (or ``probes``) through ``index`` came from."""
+    if index is None:
+        return ""
+    saved = saved_default(index)
+    if saved is not None:
+        raised = " (raised to k)" if index.method == "hnsw" and k > saved.value else ""
+        return saved.describe() + raised
+    if index.method == "ivfflat":
+        return "ivfflat.probes: the app's default, the square root of the index's lists"
+    return (
+        f"hnsw.ef_search: the app's default, {DEFAULT_EF_SEARCH} (or k if more); measure "
+        "the index's recall curve on its index page to choose"
+    )
 
 
 def _run(

@@ -246,7 +246,16 @@ class TaskProgressAdmin(admin.ModelAdmin):
         reap_lost_tasks()
         progress.refresh_from_db()
         state = task_state(progress)
+        if progress.kind == "curve" and state["phase"] == "done":
+            from catalog.admin_indexes import MANAGE_PERMISSION, curve_context
+
+            user = request.user
+            may_save = user.is_superuser or user.has_perm(MANAGE_PERMISSION)
+            extra = curve_context(progress, may_save=may_save)
+        else:
+            extra = {}
         context = {
+            **extra,
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": progress.title,

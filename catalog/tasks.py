@@ -415,6 +415,72 @@ def _clean_up_lost_build(progress: TaskProgress) -> None:
 CLEANUPS["index"] = _clean_up_lost_build
 
 
+# Recall curves ------------------------------------------------------------------------
+
+
+def start_curve(
+    *,
+    model: type[models.Model],
+    index_name: str,
+    k: int = 10,
+    queries: int = 100,
+    target: float = 0.99,
+    user: Any = None,
+    backend: str | None = None,
+) -> TaskProgress:
+    """Queue the measure of ``index_name``'s recall/latency curve
+    (``catalog.tuning.measure_curve``); returns its progress row."""
+    return _queue(
+        "curve",
+        title=f"Recall curve of {index_name} on {model._meta.verbose_name_plural}",
+        user=user,
+        arguments={
+            "model_label": model._meta.label,
+            "index_name": index_name,
+            "k": k,
+            "queries": queries,
+            "target": target,
+        },
+        backend=backend,
+    )
+
+
+@task()
+def measure_recall(
+    *, progress_id: int, model_label: str, index_name: str, k: int, queries: int, target: float
+) -> dict[str, Any]:
+    """Measure an index's recall/latency curve for sample rows of its table; the report
+    is the curve (``catalog.tuning.Curve.as_dict``)."""
+    from catalog.selectors import metrics_served, vector_indexes
+    from catalog.tuning import measure_curve, sample_queries
+    from catalog.vector_fields import vector_columns
+
+    model = apps.get_model(model_label)
+    index = next(i for i in vector_indexes(model._meta.db_table) if i.name == index_name)
+    column = next(
+        c for c in vector_columns(model) if index.shape and c.column == index.shape.column
+    )
+    metric = metrics_served(index, column)[0]
+
+    def work(run: TaskRun) -> dict[str, Any]:
+        run.phase("sampling the queries")
+        vectors = sample_queries(column, queries)
+        curve = measure_curve(
+            column=column,
+            metric=metric,
+            index=index,
+            k=k,
+            queries=vectors,
+            target=target,
+            progress=run.progress,
+        )
+        summary = curve.as_dict() | {"model": str(model._meta.verbose_name_plural)}
+        run.finish(phase="done", report=summary)
+        return summary
+
+    return _perform(progress_id, work)
+
+
 # Exports ------------------------------------------------------------------------------
 
 
@@ -489,6 +555,7 @@ KINDS = {
     "check": check_file,
     "index": change_indexes,
     "export": export_rows,
+    "curve": measure_recall,
 }
 
 
@@ -519,8 +586,10 @@ __all__ = [
     "export_rows",
     "import_checked",
     "import_file",
+    "measure_recall",
     "start_again",
     "start_check",
+    "start_curve",
     "start_export",
     "start_import",
     "start_index_build",
