@@ -19,8 +19,9 @@ from django.urls import URLPattern, path, reverse
 
 from catalog.curve_svg import curve_svg
 from catalog.index_builds import index_from_spec, index_validity
+from catalog.index_health import HealthWarning, health_warnings
 from catalog.index_report import declaration, index_report
-from catalog.models import TaskProgress
+from catalog.models import SearchDefault, TaskProgress
 from catalog.selectors import setting_source
 from catalog.tasks import start_curve, start_index_change
 from catalog.tuning import DEFAULT_QUERIES, DEFAULT_TARGET, Curve, save_recommended
@@ -107,7 +108,12 @@ def curve_context(progress: TaskProgress, *, may_save: bool) -> dict[str, Any]:
     opts = model._meta
     indexes_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_indexes")
     curve = Curve.from_dict({k: v for k, v in progress.report.items() if k != "model"})
+    saved = SearchDefault.objects.filter(index_name=curve.index).first()
+    recommended = curve.recommended
     return {
+        "in_use": saved is not None
+        and recommended is not None
+        and saved.value == recommended.setting,
         "curve": curve,
         "curve_task": progress,
         "curve_picture": curve_svg(curve),
@@ -130,6 +136,14 @@ class VectorIndexAdminMixin:
             path("indexes/", view, name=f"{opts.app_label}_{opts.model_name}_indexes"),
             *super().get_urls(),  # type: ignore[misc]
         ]
+
+    def vector_health(self, report: Any = None) -> list[HealthWarning]:
+        """The warnings about this model's vector indexes, for its default search."""
+        column = self.get_vector_columns()[0]  # type: ignore[attr-defined]
+        wanted = getattr(self, "vector_metric", None)
+        metric = next((m for m in column.metrics if m.name == wanted), column.metrics[0])
+        model = self.model  # type: ignore[attr-defined]
+        return health_warnings(model, column=column, metric=metric, report=report)
 
     def may_build_indexes(self, request: HttpRequest) -> bool:
         """Whether ``request.user`` may create, rebuild and drop vector indexes."""
@@ -169,6 +183,7 @@ class VectorIndexAdminMixin:
             ],
             "may_manage": self.may_build_indexes(request),
             "create_form": create_form,
+            "health": self.vector_health(report),
         }
         status = 400 if create_form.errors else 200
         return TemplateResponse(request, self.index_template, context, status=status)

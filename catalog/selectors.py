@@ -460,7 +460,7 @@ def _partial_index_used(
     if not partial:
         return None
     settings = search_settings(k=queryset.query.high_mark or 1, exact=False, index=None)
-    used = scanned_index(_plan_of(queryset, settings), among=partial)
+    used = scanned_index(plan_of(queryset, settings), among=partial)
     return partial.get(used) if used else None
 
 
@@ -620,7 +620,7 @@ def index_scan_counts(plan: str, index_name: str | None) -> tuple[int, int] | No
     return None
 
 
-def _plan_of(queryset: QuerySet[Any], settings: dict[str, str]) -> str:
+def plan_of(queryset: QuerySet[Any], settings: dict[str, str]) -> str:
     """``EXPLAIN`` of ``queryset`` under ``settings``, without running it."""
     sql, params = queryset.query.sql_with_params()
     with transaction.atomic():

@@ -51,20 +51,19 @@ def _queue(
     arguments: dict[str, Any],
     backend: str | None,
 ) -> TaskProgress:
-    """Create the progress row of a task of ``kind`` and put the task on the queue; the
-    worker picks it up once this commits."""
-    with transaction.atomic():
-        progress = TaskProgress.objects.create(
-            title=title,
-            started_by=user if getattr(user, "pk", None) else None,
-            kind=kind,
-            arguments=arguments,
-        )
-        work = KINDS[kind]
-        queued = work.using(backend=backend) if backend else work
-        result = queued.enqueue(progress_id=progress.pk, **arguments)
-        progress.task_id = result.id
-        progress.save(update_fields=["task_id"])
+    """Create the progress row of a task of ``kind``, then put the task on the queue.
+    Not in one transaction: a backend that runs the task at once (the tests') runs it
+    outside any, as the worker does (``CREATE INDEX CONCURRENTLY`` needs that)."""
+    progress = TaskProgress.objects.create(
+        title=title,
+        started_by=user if getattr(user, "pk", None) else None,
+        kind=kind,
+        arguments=arguments,
+    )
+    work = KINDS[kind]
+    queued = work.using(backend=backend) if backend else work
+    result = queued.enqueue(progress_id=progress.pk, **arguments)
+    TaskProgress.objects.filter(pk=progress.pk).update(task_id=result.id)
     progress.refresh_from_db()
     return progress
 

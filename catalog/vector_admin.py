@@ -197,6 +197,7 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
             # The list's conditions go with the vector search: it searches the rows shown.
             "vector_conditions": list(condition_params(request.GET, ignore=VECTOR_PARAMS).lists()),
             "vector_indexes_url": reverse(f"admin:{self.url_name('indexes')}"),
+            "vector_health": self.vector_health(),
         }
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 

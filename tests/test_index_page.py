@@ -21,7 +21,7 @@ from catalog.index_report import (
 from catalog.models import TaskProgress
 from catalog.vector_fields import vector_columns
 from tests.vector_data import admin_url
-from tests.vector_models.models import Document, Passage, SparseDocument
+from tests.vector_models.models import Document, Listing, Passage, SparseDocument
 
 THE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
@@ -193,3 +193,78 @@ def test_create_rebuild_and_drop_run_concurrently_in_the_worker(documents) -> No
         client.post(url, {"action": "drop", "name": "item_embedding_hnsw_idx"})
     assert index_validity("item_embedding_hnsw_idx") is True
     assert TaskProgress.objects.count() == 3
+
+
+def warnings_of(model, metric_name: str, report=None) -> list:
+    from catalog.index_health import health_warnings
+
+    column = vector_columns(model)[0]
+    metric = next(m for m in column.metrics if m.name == metric_name)
+    return health_warnings(model, column=column, metric=metric, report=report)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_warning_for_a_healthy_index(documents) -> None:
+    with connection.cursor() as cursor:
+        # Earlier tests' rolled-back rows are dead row versions until a vacuum.
+        cursor.execute("VACUUM ANALYZE vector_models_document")
+    assert warnings_of(Document, "cosine") == []
+
+
+@pytest.mark.django_db
+def test_dead_rows_and_a_build_over_maintenance_work_mem_are_warned_of(documents) -> None:
+    import dataclasses
+
+    report = index_report(Document)
+    report.table = dataclasses.replace(report.table, rows=700, dead_rows=300)
+    report.maintenance_work_mem = 1024 * 1024
+    texts = [w.text.replace("\xa0", " ") for w in warnings_of(Document, "cosine", report)]
+    assert any(text.startswith("30 % of the table's row versions are dead") for text in texts)
+    assert any(
+        "A build of document_embedding_hnsw needs about" in text and "1.0 MB" in text
+        for text in texts
+    )
+
+
+@pytest.mark.django_db
+def test_the_default_search_served_by_no_index_is_warned_of_on_the_changelist(
+    admin_client: Client, documents
+) -> None:
+    texts = [warning.text for warning in warnings_of(Document, "l2")]
+    assert any(
+        text.startswith("No index serves the default search (embedding by L2 distance)")
+        for text in texts
+    )
+    from tests.vector_models.admin import DocumentAdmin
+
+    original = DocumentAdmin.vector_metric
+    DocumentAdmin.vector_metric = "l2"
+    try:
+        html = admin_client.get(admin_url(Document, "")).content.decode()
+    finally:
+        DocumentAdmin.vector_metric = original
+    assert "No index serves the default search (embedding by L2 distance)" in html
+    assert "No index serves the default search" not in (
+        admin_client.get(admin_url(Document, "")).content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_an_index_the_planner_does_not_choose_is_warned_of_with_the_plan(
+    admin_client: Client,
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO vector_models_listing (title, shard, added, embedding) "
+            "SELECT 'l' || g, g % 10, '2026-01-01', "
+            "('[' || g % 7 + 1 || ',1,2,3,4,5,6,7]')::vector FROM generate_series(1, 1500) g"
+        )
+        cursor.execute("ANALYZE vector_models_listing")
+        assert [w for w in warnings_of(Listing, "cosine") if w.plan] == []
+        cursor.execute("SET enable_indexscan = off")  # as a planner that prefers a scan
+    (warning,) = [w for w in warnings_of(Listing, "cosine") if w.plan]
+    assert warning.text.startswith("The planner does not choose listing_embedding_hnsw")
+    assert "Seq Scan on vector_models_listing" in warning.plan
+    html = admin_client.get(admin_url(Listing, "indexes")).content.decode()
+    assert "The planner does not choose listing_embedding_hnsw" in html
+    assert "Seq Scan on vector_models_listing" in html
