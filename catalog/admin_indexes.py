@@ -86,6 +86,11 @@ class CurveForm(forms.Form):
     queries = forms.IntegerField(min_value=10, max_value=1000, initial=DEFAULT_QUERIES)
     k = forms.IntegerField(min_value=1, max_value=1000, initial=10)
     target = forms.FloatField(min_value=0.5, max_value=1.0, initial=DEFAULT_TARGET)
+    vectors = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Your own queries, one vector a line (empty: sample rows of the table).",
+    )
 
 
 def latest_curve(model: Any, index_name: str) -> TaskProgress | None:
@@ -107,7 +112,9 @@ def curve_context(progress: TaskProgress, *, may_save: bool) -> dict[str, Any]:
     model = apps.get_model(progress.arguments["model_label"])
     opts = model._meta
     indexes_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_indexes")
-    curve = Curve.from_dict({k: v for k, v in progress.report.items() if k != "model"})
+    curve = Curve.from_dict(
+        {k: v for k, v in progress.report.items() if k not in {"model", "source"}}
+    )
     saved = SearchDefault.objects.filter(index_name=curve.index).first()
     recommended = curve.recommended
     return {
@@ -116,6 +123,7 @@ def curve_context(progress: TaskProgress, *, may_save: bool) -> dict[str, Any]:
         and saved.value == recommended.setting,
         "curve": curve,
         "curve_task": progress,
+        "curve_source": progress.report.get("source", "sample rows of the table"),
         "curve_picture": curve_svg(curve),
         "curve_csv_url": f"{indexes_url}?format=csv&curve={progress.pk}",
         "indexes_url": indexes_url,
@@ -210,12 +218,18 @@ class VectorIndexAdminMixin:
                 messages.error(request, "Nothing measured: " + _errors(form))
                 return HttpResponseRedirect(request.path), create_form
             data = form.cleaned_data
+            lines = [line.strip() for line in data["vectors"].splitlines() if line.strip()]
+            problem = _unreadable(model, data["name"], lines)
+            if problem:
+                messages.error(request, f"Nothing measured: {problem}")
+                return HttpResponseRedirect(request.path), create_form
             progress = start_curve(
                 model=model,
                 index_name=data["name"],
                 k=data["k"],
-                queries=data["queries"],
+                queries=len(lines) or data["queries"],
                 target=data["target"],
+                vectors=lines,
                 user=request.user,
             )
             return self._task_page(progress), create_form
@@ -283,3 +297,22 @@ def _errors(form: forms.Form) -> str:
     return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()) or (
         "no such index on this table."
     )
+
+
+def _unreadable(model: Any, index_name: str, lines: list[str]) -> str:
+    """Why a pasted query vector cannot be one of the index's column ('' if all can)."""
+    from catalog.selectors import vector_indexes
+    from catalog.vectors import VectorError
+
+    index = next(i for i in vector_indexes(model._meta.db_table) if i.name == index_name)
+    column = next(
+        (c for c in vector_columns(model) if index.shape and c.column == index.shape.column), None
+    )
+    if column is None:
+        return f"{index_name} indexes no vector field of the model."
+    for number, line in enumerate(lines, start=1):
+        try:
+            column.parse(line)
+        except VectorError as error:
+            return f"query {number}: {error}"
+    return ""

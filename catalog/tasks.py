@@ -424,11 +424,13 @@ def start_curve(
     k: int = 10,
     queries: int = 100,
     target: float = 0.99,
+    vectors: list[str] | None = None,
     user: Any = None,
     backend: str | None = None,
 ) -> TaskProgress:
     """Queue the measure of ``index_name``'s recall/latency curve
-    (``catalog.tuning.measure_curve``); returns its progress row."""
+    (``catalog.tuning.measure_curve``) for ``queries`` sample rows of the table, or for
+    the query ``vectors`` given as text; returns its progress row."""
     return _queue(
         "curve",
         title=f"Recall curve of {index_name} on {model._meta.verbose_name_plural}",
@@ -439,6 +441,7 @@ def start_curve(
             "k": k,
             "queries": queries,
             "target": target,
+            "vectors": list(vectors or []),
         },
         backend=backend,
     )
@@ -446,7 +449,14 @@ def start_curve(
 
 @task()
 def measure_recall(
-    *, progress_id: int, model_label: str, index_name: str, k: int, queries: int, target: float
+    *,
+    progress_id: int,
+    model_label: str,
+    index_name: str,
+    k: int,
+    queries: int,
+    target: float,
+    vectors: list[str] | None = None,
 ) -> dict[str, Any]:
     """Measure an index's recall/latency curve for sample rows of its table; the report
     is the curve (``catalog.tuning.Curve.as_dict``)."""
@@ -463,17 +473,23 @@ def measure_recall(
 
     def work(run: TaskRun) -> dict[str, Any]:
         run.phase("sampling the queries")
-        vectors = sample_queries(column, queries)
+        if vectors:
+            chosen = [column.type.query(column.parse(text)) for text in vectors]
+        else:
+            chosen = sample_queries(column, queries)
         curve = measure_curve(
             column=column,
             metric=metric,
             index=index,
             k=k,
-            queries=vectors,
+            queries=chosen,
             target=target,
             progress=run.progress,
         )
-        summary = curve.as_dict() | {"model": str(model._meta.verbose_name_plural)}
+        summary = curve.as_dict() | {
+            "model": str(model._meta.verbose_name_plural),
+            "source": "your vectors" if vectors else "sample rows of the table",
+        }
         run.finish(phase="done", report=summary)
         return summary
 

@@ -268,3 +268,44 @@ def test_an_index_the_planner_does_not_choose_is_warned_of_with_the_plan(
     html = admin_client.get(admin_url(Listing, "indexes")).content.decode()
     assert "The planner does not choose listing_embedding_hnsw" in html
     assert "Seq Scan on vector_models_listing" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_rebuild_leaves_no_invalid_index_and_says_why(admin_client: Client) -> None:
+    import threading
+    import time
+
+    import psycopg
+
+    from catalog.index_builds import rebuild_name
+    from catalog.tasks import start_index_change
+    from tests.test_task_faults import documents_with_their_index, invalid_indexes
+
+    name = documents_with_their_index(8000)
+    params = connection.get_connection_params()
+
+    def cancel_the_build_from_outside() -> None:
+        # As a DBA's pg_cancel_backend, or a statement timeout: not the task's cancel.
+        with psycopg.connect(**params, autocommit=True) as other:
+            for _ in range(600):
+                row = other.execute(
+                    "SELECT pid FROM pg_stat_progress_create_index "
+                    "WHERE relid = 'vector_models_document'::regclass AND tuples_done > 0"
+                ).fetchone()
+                if row:
+                    other.execute("SELECT pg_cancel_backend(%s)", [row[0]])
+                    return
+                time.sleep(0.05)
+
+    outsider = threading.Thread(target=cancel_the_build_from_outside)
+    with override_settings(TASKS=THE_QUEUE):
+        progress = start_index_change(model=Document, action="rebuild", names=[name])
+        outsider.start()
+        run_worker()
+        outsider.join(timeout=60)
+    state = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/state/").json()
+    assert (state["phase"], state["status"]) == ("failed", "FAILED")
+    assert "canceling statement due to user request" in state["reason"]
+    assert index_validity(name) is True  # the old index serves on
+    assert index_validity(rebuild_name(name)) is None
+    assert invalid_indexes() == 0

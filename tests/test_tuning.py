@@ -159,3 +159,47 @@ def test_a_row_as_near_as_the_true_kth_counts_as_found() -> None:
     assert _recall([0.0, 0.1, 0.2], 0.2, 3) == 1.0
     assert _recall([0.0, 0.1, 0.3], 0.2, 3) == pytest.approx(2 / 3)
     assert _recall([], None, 0) == 1.0
+
+
+@pytest.mark.django_db
+def test_a_curve_for_pasted_query_vectors(admin_client: Client, documents) -> None:
+    url = admin_url(Document, "indexes")
+    lines = [", ".join(f"{v:.5f}" for v in documents[i].embedding) for i in (3, 30, 300 - 1)]
+    admin_client.post(
+        url,
+        {
+            "action": "measure",
+            "name": "document_embedding_hnsw",
+            "queries": "100",
+            "k": "5",
+            "target": "0.99",
+            "vectors": "\n".join(lines),
+        },
+    )
+    task = TaskProgress.objects.get(kind="curve")  # run at once by the tests' backend
+    assert (task.phase, task.report["queries"], task.report["k"]) == ("done", 3, 5)
+    assert task.report["source"] == "your vectors"
+    page = admin_client.get(f"/admin/catalog/taskprogress/{task.pk}/change/").content.decode()
+    assert "3 queries (your vectors)" in page
+
+
+@pytest.mark.django_db
+def test_a_pasted_vector_of_the_wrong_length_measures_nothing(
+    admin_client: Client, documents
+) -> None:
+    response = admin_client.post(
+        admin_url(Document, "indexes"),
+        {
+            "action": "measure",
+            "name": "document_embedding_hnsw",
+            "queries": "100",
+            "k": "10",
+            "target": "0.99",
+            "vectors": "1, 2, 3",
+        },
+        follow=True,
+    )
+    assert "Nothing measured: query 1: expected 768 dimensions, not 3" in (
+        response.content.decode()
+    )
+    assert not TaskProgress.objects.exists()
