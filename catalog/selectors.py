@@ -112,6 +112,9 @@ class SearchOutcome:
     max_distance: float | None = None
     # Where the index scan's ef_search (or probes) came from, in words.
     setting_source: str = ""
+    # The query vector, and the row it is (similar pages: left out of the answer).
+    vector: Any = field(default=None, repr=False)
+    exclude_id: Any = None
 
     @property
     def scan_index(self) -> str | None:
@@ -404,6 +407,8 @@ def nearest(
         filtered=within is not None,
         max_distance=max_distance,
         setting_source="" if exact else setting_source(index, scanned),
+        vector=vector,
+        exclude_id=exclude_id,
     )
     outcome.notes = index_notes(
         column, metric, indexes, used=outcome.scan_index, filtered=within is not None

@@ -36,6 +36,7 @@ from catalog.changelist_conditions import (
     condition_params,
     read_conditions,
 )
+from catalog.distance_histogram import distance_sample, histogram_svg, ordinal
 from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
 from catalog.result_csv import neighbors_csv
 from catalog.selectors import SearchOutcome, nearest, similar_to
@@ -335,6 +336,17 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
             "result_picture": _not_called_by_templates(picture),
             "target_picture": picture(target) if picture and target is not None else "",
         }
+        if outcome is not None and outcome.neighbors:
+            sample = distance_sample(
+                column=outcome.column,
+                vector=outcome.vector,
+                metric=outcome.metric,
+                neighbours=[n.distance(outcome.metric) for n in outcome.neighbors],
+                exclude_id=outcome.exclude_id,
+            )
+            context["distance_sample"] = sample
+            context["distance_picture"] = histogram_svg(sample)
+            context["kth"] = ordinal(len(outcome.neighbors))
         status = 400 if form.is_bound and form.errors else 200
         return TemplateResponse(request, self.neighbors_template, context, status=status)
 

@@ -1,0 +1,80 @@
+"""How near the neighbours are (catalog.distance_histogram): the sampled distances
+against numpy's, the sample read with TABLESAMPLE, and the picture on the pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from catalog.distance_histogram import distance_sample, histogram_svg, ordinal
+from catalog.metrics import COSINE
+from catalog.vector_fields import vector_columns
+from tests.vector_data import admin_url, as_array
+from tests.vector_models.models import Document
+
+pytestmark = pytest.mark.django_db
+
+
+def cosine_distances(query: np.ndarray) -> np.ndarray:
+    matrix = np.asarray([as_array(v) for v in Document.objects.values_list("embedding", flat=True)])
+    norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(query)
+    return 1 - matrix @ query / norms
+
+
+def test_a_small_table_gives_every_rows_distance_as_numpy_computes_it(documents) -> None:
+    column = vector_columns(Document)[0]
+    query = as_array(documents[5].embedding)
+    truth = np.sort(cosine_distances(query))
+    sample = distance_sample(column=column, vector=list(query), metric=COSINE, neighbours=[])
+    assert not sample.sampled
+    assert np.allclose(np.sort(sample.distances), truth, atol=1e-6)
+    # The 10 nearest, as PostgreSQL computes them (as a search's neighbours are).
+    sample.neighbours = list(np.sort(sample.distances)[:10])
+    assert sample.as_near_share == pytest.approx(10 / len(truth))
+    picture = histogram_svg(sample)
+    assert picture.startswith('<svg class="distance-histogram"')
+    assert picture.count('class="neighbour"') == 10
+    assert 'class="kth"' in picture
+    assert "10th neighbour" in picture
+
+
+def test_a_big_table_is_sampled_by_pages_without_reading_it_all(documents) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE vector_models_document")  # the planner's row estimate
+    column = vector_columns(Document)[0]
+    query = as_array(documents[0].embedding)
+    with CaptureQueriesContext(connection) as queries:
+        sample = distance_sample(
+            column=column, vector=list(query), metric=COSINE, neighbours=[0.1], rows=50
+        )
+    assert sample.sampled
+    assert 0 < len(sample.distances) <= 50
+    (sql,) = [q["sql"] for q in queries.captured_queries if "TABLESAMPLE" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Sample Scan on vector_models_document" in plan
+    truth = cosine_distances(query)
+    for distance in sample.distances:  # each a real row's distance
+        assert np.min(np.abs(truth - distance)) < 1e-6
+
+
+def test_the_search_and_similar_pages_show_how_near_the_neighbours_are(
+    admin_client: Client, documents
+) -> None:
+    similar = admin_client.get(admin_url(Document, "similar", documents[3].pk), {"k": "5"})
+    html = similar.content.decode()
+    assert "How near are they?" in html
+    assert '<svg class="distance-histogram"' in html
+    assert "every one of the table's 299 rows" in html  # the row itself left out
+    assert "as near as the 5th neighbour" in html
+
+
+@pytest.mark.parametrize(
+    ("number", "text"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (22, "22nd")]
+)
+def test_ordinals(number: int, text: str) -> None:
+    assert ordinal(number) == text
