@@ -3,7 +3,8 @@ table, as a histogram (an SVG picture, no script) with the k-th neighbour's dist
 marked and the neighbours' own distances as ticks.
 
 The sample is ``TABLESAMPLE SYSTEM``: PostgreSQL reads a share of the table's pages
-chosen at random, never the whole table, so it costs the same at a million rows.
+chosen at random, never the whole table, so it costs the same at a million rows (a
+table of under 1,000 pages is sampled row by row instead).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from catalog.metrics import Metric
 from catalog.vector_fields import VectorColumn
 
 SAMPLE_ROWS = 20_000
+# Up to this many heap pages (8 MB) rows are sampled one by one (BERNOULLI).
+BERNOULLI_MAX_PAGES = 1000
 BINS = 40
 WIDTH, HEIGHT, MARGIN = 560, 170, 34
 
@@ -67,7 +70,7 @@ def distance_sample(
     of its pages (``TABLESAMPLE SYSTEM``, sized from the planner's row estimate)."""
     model = column.model
     table = connection.ops.quote_name(model._meta.db_table)
-    estimate = _estimated_rows(model._meta.db_table)
+    estimate, pages = _estimated_size(model._meta.db_table)
     query = (
         model._default_manager.exclude(**{f"{column.name}__isnull": True})
         .annotate(sampled_distance=metric.function(column.name, vector))
@@ -81,7 +84,12 @@ def distance_sample(
         # A quarter more pages than the share wanted: pages differ in how many rows
         # they hold; the LIMIT keeps the count.
         percent = min(100.0, 125.0 * rows / estimate)
-        sql = sql.replace(f"FROM {table}", f"FROM {table} TABLESAMPLE SYSTEM ({percent:.6f})", 1)
+        # SYSTEM picks whole pages: on a table of few pages (long vectors live in
+        # TOAST, so a heap page holds many rows) it may pick none. BERNOULLI picks
+        # rows, reading every page: cheap while there are few.
+        method = "SYSTEM" if pages >= BERNOULLI_MAX_PAGES else "BERNOULLI"
+        sample = f"FROM {table} TABLESAMPLE {method} ({percent:.6f})"
+        sql = sql.replace(f"FROM {table}", sample, 1)
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} LIMIT {int(rows)}", params)
         values = np.fromiter((metric.shown(row[0]) for row in cursor.fetchall()), dtype=float)
@@ -94,13 +102,16 @@ def distance_sample(
     )
 
 
-def _estimated_rows(table: str) -> int:
+def _estimated_size(table: str) -> tuple[int, int]:
+    """The planner's estimate of the table's rows and pages (0 before any ANALYZE)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [table]
+            "SELECT GREATEST(reltuples, 0)::bigint, relpages FROM pg_class "
+            "WHERE oid = to_regclass(%s)",
+            [table],
         )
         row = cursor.fetchone()
-    return int(row[0]) if row and row[0] and row[0] > 0 else 0
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def histogram_svg(sample: DistanceSample) -> SafeString:
