@@ -211,7 +211,8 @@ class VectorIndexAdminMixin:
             return self._task_page(progress), create_form
         if action == "save_default":
             return self._save_default(request, model), create_form
-        known = {facts.name for facts in index_report(model).indexes}
+        report = index_report(model, count_rows=False)
+        known = {facts.name for facts in report.indexes}
         if action == "measure":
             form = CurveForm(request.POST)
             if not form.is_valid() or form.cleaned_data["name"] not in known:
@@ -234,7 +235,6 @@ class VectorIndexAdminMixin:
             )
             return self._task_page(progress), create_form
         if action == "build":  # the declared indexes that are missing or invalid
-            report = index_report(model)
             names = report.missing + [f.name for f in report.indexes if f.declared and not f.valid]
         else:
             names = [name for name in request.POST.getlist("name") if name in known]
@@ -301,13 +301,10 @@ def _errors(form: forms.Form) -> str:
 
 def _unreadable(model: Any, index_name: str, lines: list[str]) -> str:
     """Why a pasted query vector cannot be one of the index's column ('' if all can)."""
-    from catalog.selectors import vector_indexes
+    from catalog.selectors import index_and_column
     from catalog.vectors import VectorError
 
-    index = next(i for i in vector_indexes(model._meta.db_table) if i.name == index_name)
-    column = next(
-        (c for c in vector_columns(model) if index.shape and c.column == index.shape.column), None
-    )
+    _, column = index_and_column(model, index_name)
     if column is None:
         return f"{index_name} indexes no vector field of the model."
     for number, line in enumerate(lines, start=1):

@@ -244,6 +244,19 @@ def index_for(
     return min(candidates)[2] if candidates else None
 
 
+def index_and_column(
+    model: type[models.Model], name: str
+) -> tuple[VectorIndex, VectorColumn | None]:
+    """The vector index ``name`` on ``model``'s table, and the vector field it indexes
+    (None: an expression of no field of the model). ``StopIteration`` if there is none."""
+    index = next(i for i in vector_indexes(model._meta.db_table) if i.name == name)
+    column = next(
+        (c for c in vector_columns(model) if index.shape and c.column == index.shape.column),
+        None,
+    )
+    return index, column
+
+
 def metrics_served(index: VectorIndex, column: VectorColumn) -> list[Metric]:
     """The metrics of ``column``'s type a search can use ``index`` for."""
     return [metric for metric in column.metrics if _serves(index, column, metric) is not None]

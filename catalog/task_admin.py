@@ -21,7 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from catalog.models import TaskProgress
-from catalog.task_runs import FINISHED_PHASES, reap_lost_tasks
+from catalog.task_runs import FINISHED_PHASES, queue_row, reap_lost_tasks
 from catalog.tasks import cancel, import_checked, start_again
 from catalog.uploads import upload_path
 
@@ -29,7 +29,7 @@ from catalog.uploads import upload_path
 def task_state(progress: TaskProgress) -> dict[str, Any]:
     """What the progress page shows, as JSON: phase, rows done of total, rate, time
     left, and whether the task has finished (a failure's reason too)."""
-    queued = _queued(progress.task_id)
+    queued = queue_row(progress.task_id)
     phase = progress.phase
     reason = (progress.report or {}).get("reason", "") if phase in FINISHED_PHASES else ""
     if queued is not None and queued.status == "FAILED" and phase not in FINISHED_PHASES:
@@ -84,19 +84,6 @@ def phase_label(phase: str) -> str:
         step = step.replace("building index: ", "building the index: ").replace(" (tuples)", "")
         return step.replace(" (blocks)", ", in blocks")
     return PHASE_LABELS.get(phase, phase)
-
-
-def _queued(task_id: str | None) -> Any:
-    """The queue's row of a task (None when it ran another way, or is gone)."""
-    import uuid
-
-    from django_tasks_db.models import DBTaskResult
-
-    try:
-        key = uuid.UUID(task_id or "")
-    except ValueError:
-        return None
-    return DBTaskResult.objects.filter(id=key).first()
 
 
 @admin.register(TaskProgress)

@@ -199,6 +199,18 @@ def _json(value: Any) -> Any:
 # The worker's death ------------------------------------------------------------------
 
 
+def queue_row(task_id: str | None) -> Any:
+    """The queue's row of a task (django-tasks-db's ``DBTaskResult``; None when the
+    task ran another way, or the row is gone)."""
+    from django_tasks_db.models import DBTaskResult
+
+    try:
+        key = uuid.UUID(task_id or "")
+    except ValueError:
+        return None
+    return DBTaskResult.objects.filter(id=key).first()
+
+
 def run_is_alive(progress_id: int) -> bool:
     """Whether a worker holds the run's lock: it is running the task now."""
     from django.db import connection

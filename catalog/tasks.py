@@ -31,7 +31,7 @@ from catalog.index_builds import (
 )
 from catalog.models import TaskProgress
 from catalog.services import ImportReport, export_chunks, import_vectors
-from catalog.task_runs import CLEANUPS, TaskCancelled, TaskRun, reap_lost_tasks
+from catalog.task_runs import CLEANUPS, TaskCancelled, TaskRun, queue_row, reap_lost_tasks
 from catalog.uploads import new_file, remove_upload, upload_path
 
 # What a cancelled task left, by kind.
@@ -151,15 +151,33 @@ def start_import(
         "import",
         title=f"Import of {file_name} into {into}" + (", replacing its rows" if replace else ""),
         user=user,
-        arguments={
-            "token": token,
-            "model_label": model._meta.label,
-            "delimiter": delimiter,
-            "replace": replace,
-            "file_name": file_name,
-        },
+        arguments=_file_arguments(token, model, file_name, delimiter, replace),
         backend=backend,
     )
+
+
+def _file_arguments(
+    token: str, model: type[models.Model], file_name: str, delimiter: str, replace: bool
+) -> dict[str, Any]:
+    """The arguments of an import or check task: the upload and how to read it."""
+    return {
+        "token": token,
+        "model_label": model._meta.label,
+        "delimiter": delimiter,
+        "replace": replace,
+        "file_name": file_name,
+    }
+
+
+def _read_upload(
+    run: TaskRun, *, token: str, model: type[models.Model], dry_run: bool, **options: Any
+) -> ImportReport:
+    """``import_vectors`` over the uploaded file ``token``, reporting to ``run``."""
+    run.phase("validating")
+    with open(upload_path(token), "rb") as stream:
+        return import_vectors(
+            stream, model=model, dry_run=dry_run, progress=run.progress, **options
+        )
 
 
 @task()
@@ -179,16 +197,9 @@ def import_file(
     model = apps.get_model(model_label)
 
     def work(run: TaskRun) -> dict[str, Any]:
-        run.phase("validating")
-        with open(upload_path(token), "rb") as stream:
-            report = import_vectors(
-                stream,
-                model=model,
-                dry_run=False,
-                replace=replace,
-                delimiter=delimiter,
-                progress=run.progress,
-            )
+        report = _read_upload(
+            run, token=token, model=model, dry_run=False, replace=replace, delimiter=delimiter
+        )
         remove_upload(token)
         summary = report_summary(report) | {
             "file_name": file_name,
@@ -220,13 +231,7 @@ def start_check(
         title=f"Check of {file_name} for {model._meta.verbose_name_plural}"
         + (", replacing their rows" if replace else ""),
         user=user,
-        arguments={
-            "token": token,
-            "model_label": model._meta.label,
-            "delimiter": delimiter,
-            "replace": replace,
-            "file_name": file_name,
-        },
+        arguments=_file_arguments(token, model, file_name, delimiter, replace),
         backend=backend,
     )
 
@@ -247,16 +252,9 @@ def check_file(
     model = apps.get_model(model_label)
 
     def work(run: TaskRun) -> dict[str, Any]:
-        run.phase("validating")
-        with open(upload_path(token), "rb") as stream:
-            report = import_vectors(
-                stream,
-                model=model,
-                dry_run=True,
-                replace=replace,
-                delimiter=delimiter,
-                progress=run.progress,
-            )
+        report = _read_upload(
+            run, token=token, model=model, dry_run=True, replace=replace, delimiter=delimiter
+        )
         if not report.ok:
             remove_upload(token)
         summary = report_summary(report) | {
@@ -297,13 +295,8 @@ def import_checked(progress: TaskProgress, *, user: Any) -> TaskProgress:
 
 def _backend_of(progress: TaskProgress) -> str | None:
     """The queue (backend) ``progress``'s task went to."""
-    from django_tasks_db.models import DBTaskResult
-
-    return (
-        DBTaskResult.objects.filter(id=progress.task_id)
-        .values_list("backend_name", flat=True)
-        .first()
-    )
+    row = queue_row(progress.task_id)
+    return row.backend_name if row is not None else None
 
 
 def _import_message(report: ImportReport, name: str) -> str:
@@ -460,15 +453,12 @@ def measure_recall(
 ) -> dict[str, Any]:
     """Measure an index's recall/latency curve for sample rows of its table; the report
     is the curve (``catalog.tuning.Curve.as_dict``)."""
-    from catalog.selectors import metrics_served, vector_indexes
+    from catalog.selectors import index_and_column, metrics_served
     from catalog.tuning import measure_curve, sample_queries
-    from catalog.vector_fields import vector_columns
 
     model = apps.get_model(model_label)
-    index = next(i for i in vector_indexes(model._meta.db_table) if i.name == index_name)
-    column = next(
-        c for c in vector_columns(model) if index.shape and c.column == index.shape.column
-    )
+    index, column = index_and_column(model, index_name)
+    assert column is not None  # the index page measures indexes of a vector field only
     metric = metrics_served(index, column)[0]
 
     def work(run: TaskRun) -> dict[str, Any]:
