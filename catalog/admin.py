@@ -34,6 +34,8 @@ class DigitAdmin(VectorModelAdmin):
     list_filter = ["digit"]
     list_per_page = 50
     vector_metric = "l2"
+    # The map of the table shows each digit in its own colour.
+    vector_map_colour = "digit"
     readonly_fields = ["picture", "digit"]
 
     @admin.display(description="picture")

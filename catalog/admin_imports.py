@@ -71,7 +71,9 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
 
     import_formats = [CSV, TSV, JSON]
     export_formats = [CSV, TSV, JSON]
-    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    # django-import-export's, with the vector pages' buttons after Import and Export:
+    # shown whether or not the user may add rows (its own hides the rest then).
+    import_export_change_list_template = "admin/vector_catalog/change_list_import_export.html"
     import_template_name = "admin/vector_catalog/import.html"
     import_form_class = VectorImportForm
     confirm_form_class = VectorConfirmImportForm

@@ -18,11 +18,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from catalog.metrics import Metric
+from catalog.table_sample import sample_sql
 from catalog.vector_fields import VectorColumn
 
 SAMPLE_ROWS = 20_000
-# Up to this many heap pages (8 MB) rows are sampled one by one (BERNOULLI).
-BERNOULLI_MAX_PAGES = 1000
 BINS = 40
 WIDTH, HEIGHT, MARGIN = 560, 170, 34
 
@@ -67,51 +66,25 @@ def distance_sample(
 ) -> DistanceSample:
     """The distances (as the page shows them) from ``vector`` to up to ``rows`` rows of
     ``column``'s table: all of them when the table holds no more, else a random share
-    of its pages (``TABLESAMPLE SYSTEM``, sized from the planner's row estimate)."""
-    model = column.model
-    table = connection.ops.quote_name(model._meta.db_table)
-    estimate, pages = _estimated_size(model._meta.db_table)
+    of its pages (``catalog.table_sample``)."""
     query = (
-        model._default_manager.exclude(**{f"{column.name}__isnull": True})
+        column.model._default_manager.exclude(**{f"{column.name}__isnull": True})
         .annotate(sampled_distance=metric.function(column.name, vector))
         .values_list("sampled_distance", flat=True)
     )
     if exclude_id is not None:
         query = query.exclude(pk=exclude_id)
-    sql, params = query.query.sql_with_params()
-    sampled = estimate > rows
-    if sampled:
-        # A quarter more pages than the share wanted: pages differ in how many rows
-        # they hold; the LIMIT keeps the count.
-        percent = min(100.0, 125.0 * rows / estimate)
-        # SYSTEM picks whole pages: on a table of few pages (long vectors live in
-        # TOAST, so a heap page holds many rows) it may pick none. BERNOULLI picks
-        # rows, reading every page: cheap while there are few.
-        method = "SYSTEM" if pages >= BERNOULLI_MAX_PAGES else "BERNOULLI"
-        sample = f"FROM {table} TABLESAMPLE {method} ({percent:.6f})"
-        sql = sql.replace(f"FROM {table}", sample, 1)
+    sample = sample_sql(query, rows)
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT {int(rows)}", params)
+        cursor.execute(sample.sql, sample.params)
         values = np.fromiter((metric.shown(row[0]) for row in cursor.fetchall()), dtype=float)
     return DistanceSample(
         metric=metric,
         distances=values,
         neighbours=list(neighbours),
-        table_rows=max(estimate, len(values)),
-        sampled=sampled,
+        table_rows=max(sample.estimate, len(values)),
+        sampled=sample.sampled,
     )
-
-
-def _estimated_size(table: str) -> tuple[int, int]:
-    """The planner's estimate of the table's rows and pages (0 before any ANALYZE)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT GREATEST(reltuples, 0)::bigint, relpages FROM pg_class "
-            "WHERE oid = to_regclass(%s)",
-            [table],
-        )
-        row = cursor.fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def histogram_svg(sample: DistanceSample) -> SafeString:

@@ -30,6 +30,7 @@ from django.utils.html import format_html
 
 from catalog.admin_imports import VectorImportExportMixin
 from catalog.admin_indexes import VectorIndexAdminMixin
+from catalog.admin_pictures import VectorPictureAdminMixin
 from catalog.changelist_conditions import (
     Conditions,
     ConditionsError,
@@ -44,10 +45,20 @@ from catalog.vector_fields import VectorColumn, vector_columns
 
 # The search and similar pages' own parameters; every other one is a changelist
 # condition (its search box, list filters, date hierarchy).
-VECTOR_PARAMS = {"vector", "field", "k", "metric", "exact", "recall", "format", "max_distance"}
+VECTOR_PARAMS = {
+    "vector",
+    "field",
+    "k",
+    "metric",
+    "exact",
+    "recall",
+    "format",
+    "max_distance",
+    "colour",
+}
 
 
-class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
+class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImportExportMixin):
     """Mix into a ``ModelAdmin`` (before it) to give its model the vector pages, and
     CSV/TSV/JSON import and export (``VectorImportExportMixin``).
 
@@ -191,13 +202,16 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        # The list's conditions go with the vector search and the map: the rows shown.
+        conditions = condition_params(request.GET, ignore=VECTOR_PARAMS)
+        map_url = reverse(f"admin:{self.url_name('map')}")
         extra_context = {
             **(extra_context or {}),
             "vector_form": self.search_form(auto_id="vs_%s"),
             "vector_search_url": reverse(f"admin:{self.url_name('search')}"),
-            # The list's conditions go with the vector search: it searches the rows shown.
-            "vector_conditions": list(condition_params(request.GET, ignore=VECTOR_PARAMS).lists()),
+            "vector_conditions": list(conditions.lists()),
             "vector_indexes_url": reverse(f"admin:{self.url_name('indexes')}"),
+            "vector_map_url": f"{map_url}?{conditions.urlencode()}" if conditions else map_url,
             "vector_health": self.vector_health(),
         }
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
@@ -219,21 +233,7 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
         """The rows nearest to a query vector typed by the user."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = self.search_form(request.GET or None)
-        conditions = self._conditions(request, form)
-        outcome = None
-        if form.is_valid():
-            data = form.cleaned_data
-            outcome = nearest(
-                column=data["column"],
-                vector=data["vector"],
-                k=data["k"],
-                metric=data["metric"],
-                exact=data["exact"],
-                with_recall=data["recall"],
-                within=conditions.queryset,
-                max_distance=data["max_distance"],
-            )
+        form, conditions, outcome = self.search_outcome(request)
         return self._results_response(
             request,
             form=form,
@@ -242,6 +242,28 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
             target=None,
             conditions=conditions,
         )
+
+    def search_outcome(
+        self, request: HttpRequest, *, with_recall: bool | None = None
+    ) -> tuple[NeighborsForm, Conditions, SearchOutcome | None]:
+        """The search page's form, conditions and answer (None while the form is not
+        valid); recall as the form asks unless ``with_recall`` says otherwise."""
+        form = self.search_form(request.GET or None)
+        conditions = self._conditions(request, form)
+        if not form.is_valid():
+            return form, conditions, None
+        data = form.cleaned_data
+        outcome = nearest(
+            column=data["column"],
+            vector=data["vector"],
+            k=data["k"],
+            metric=data["metric"],
+            exact=data["exact"],
+            with_recall=data["recall"] if with_recall is None else with_recall,
+            within=conditions.queryset,
+            max_distance=data["max_distance"],
+        )
+        return form, conditions, outcome
 
     def vector_conditions(self, request: HttpRequest) -> Conditions:
         """The changelist's conditions the request carries (its search box, list
@@ -265,25 +287,7 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
             return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
                 request, self.opts, object_id
             )
-        form = self._query_form(NeighborsForm, request.GET)
-        conditions = self._conditions(request, form)
-        outcome = None
-        if form.is_valid():
-            data = form.cleaned_data
-            column = data["column"]
-            if column.undefined_for(column.values(obj), data["metric"]):
-                form.add_error(None, ZERO_VECTOR_MESSAGE)
-            else:
-                outcome = similar_to(
-                    obj=obj,
-                    column=column,
-                    k=data["k"],
-                    metric=data["metric"],
-                    exact=data["exact"],
-                    with_recall=data["recall"],
-                    within=conditions.queryset,
-                    max_distance=data["max_distance"],
-                )
+        form, conditions, outcome = self.similar_outcome(request, obj)
         return self._results_response(
             request,
             form=form,
@@ -292,6 +296,32 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
             target=obj,
             conditions=conditions,
         )
+
+    def similar_outcome(
+        self, request: HttpRequest, obj: Any, *, with_recall: bool | None = None
+    ) -> tuple[NeighborsForm, Conditions, SearchOutcome | None]:
+        """The similar page's form, conditions and answer for ``obj`` (as
+        ``search_outcome``)."""
+        form = self._query_form(NeighborsForm, request.GET)
+        conditions = self._conditions(request, form)
+        if not form.is_valid():
+            return form, conditions, None
+        data = form.cleaned_data
+        column = data["column"]
+        if column.undefined_for(column.values(obj), data["metric"]):
+            form.add_error(None, ZERO_VECTOR_MESSAGE)
+            return form, conditions, None
+        outcome = similar_to(
+            obj=obj,
+            column=column,
+            k=data["k"],
+            metric=data["metric"],
+            exact=data["exact"],
+            with_recall=data["recall"] if with_recall is None else with_recall,
+            within=conditions.queryset,
+            max_distance=data["max_distance"],
+        )
+        return form, conditions, outcome
 
     def _results_response(
         self,
@@ -337,6 +367,12 @@ class VectorAdminMixin(VectorIndexAdminMixin, VectorImportExportMixin):
             "target_picture": picture(target) if picture and target is not None else "",
         }
         if outcome is not None and outcome.neighbors:
+            # The picture asks for its points with the page's own query.
+            if target is not None:
+                points = reverse(f"admin:{self.url_name('similar_points')}", args=[target.pk])
+            else:
+                points = reverse(f"admin:{self.url_name('search_points')}")
+            context["points_url"] = f"{points}?{request.GET.urlencode()}"
             sample = distance_sample(
                 column=outcome.column,
                 vector=outcome.vector,
