@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from django import forms
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -159,14 +160,14 @@ class VectorPictureAdminMixin:
             ).reshape(-1, 3),
             labels=[neighbour.label for neighbour in outcome.neighbors],
             distances={
-                metric.name: [neighbour.distance(metric) for neighbour in outcome.neighbors]
+                metric.name: np.asarray([n.distance(metric) for n in outcome.neighbors])
                 for metric in column.metrics
             },
         )
         query = projection.project(dense_rows(column, [outcome.vector], projection.support))[0]
         data.update(
             metric=outcome.metric.name,
-            sample=sample.points.as_dict(),
+            sample=sample.points.as_dict(packed=True),
             sampled=sample.sampled,
             table_rows=max(sample.estimate, len(sample.points.ids)),
             neighbours=neighbours.as_dict() if outcome.neighbors else None,
@@ -235,7 +236,7 @@ class VectorPictureAdminMixin:
                 kept = set(data["colour"]["values"])
                 points.colours = [value if value in kept else OTHER for value in points.colours]
         data.update(
-            sample=points.as_dict(),
+            sample=points.as_dict(packed=True),
             sampled=sample.sampled,
             table_rows=max(sample.estimate, len(points.ids)),
         )
@@ -299,6 +300,11 @@ def _colouring(model: type[models.Model], name: str, values: list[Any]) -> dict[
     )
     if numeric and len(distinct) > MAX_CATEGORIES:
         return {"field": name, "label": label, "kind": "number"}
+    field = model._meta.get_field(name)
+    choices = [str(text) for _, text in getattr(field, "flatchoices", None) or []]
+    if 0 < len(choices) <= MAX_CATEGORIES:
+        # Every choice, in order: a value keeps its colour whichever rows are drawn.
+        return {"field": name, "label": label, "kind": "category", "values": choices}
     ordered = [value for value, _ in distinct.most_common(MAX_CATEGORIES)]
     with contextlib.suppress(TypeError):  # values of mixed types keep their frequency order
         ordered.sort()

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import connection
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from catalog.metrics import Metric
-from catalog.table_sample import sample_sql
+from catalog.table_sample import fetch_sample, sample_sql
 from catalog.vector_fields import VectorColumn
 
 SAMPLE_ROWS = 20_000
@@ -75,9 +74,10 @@ def distance_sample(
     if exclude_id is not None:
         query = query.exclude(pk=exclude_id)
     sample = sample_sql(query, rows)
-    with connection.cursor() as cursor:
-        cursor.execute(sample.sql, sample.params)
-        values = np.fromiter((metric.shown(row[0]) for row in cursor.fetchall()), dtype=float)
+    found = fetch_sample(sample, query.db, binary=True)
+    values = np.asarray([row[0] for row in found], dtype=float)
+    if metric.negated:
+        values = -values
     return DistanceSample(
         metric=metric,
         distances=values,

@@ -11,6 +11,8 @@ projected here, from fewer rows when they are long.
 
 from __future__ import annotations
 
+import base64
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,7 @@ from pgvector import SparseVector
 from pgvector.django import MaxInnerProduct
 
 from catalog.metrics import Metric
-from catalog.table_sample import sample_sql
+from catalog.table_sample import fetch_sample, sample_sql
 from catalog.vector_fields import BIT, SPARSEVEC, VectorColumn
 
 SAMPLE_ROWS = 20_000
@@ -103,18 +105,26 @@ class Points:
     coordinates: np.ndarray
     labels: list[str] = field(default_factory=list)
     # Each metric's distance (as the pages show it) from the query, by metric name.
-    distances: dict[str, list[float]] = field(default_factory=dict)
+    distances: dict[str, np.ndarray] = field(default_factory=dict)
     colours: list[Any] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        x, y, z = (_rounded(self.coordinates[:, axis]) for axis in range(3))
+    def as_dict(self, *, packed: bool = False) -> dict[str, Any]:
+        """The points, ready for JSON: numbers as short decimals, or ``packed`` as
+        little-endian float32 in base64 (``{"float32": "…"}``), which encodes 20,000
+        points' numbers in a millisecond where decimals take tens."""
+        if packed:
+            coordinate, distance = _packed, _packed
+        else:
+            coordinate, distance = _rounded, functools.partial(_rounded, significant=True)
+        # Integer or string keys go as they are; others (UUIDs) as text.
+        plain = not self.ids or isinstance(self.ids[0], int | str)
         data: dict[str, Any] = {
-            "ids": [_json_id(pk) for pk in self.ids],
-            "x": x,
-            "y": y,
-            "z": z,
+            "ids": list(self.ids) if plain else [str(pk) for pk in self.ids],
+            "x": coordinate(self.coordinates[:, 0]),
+            "y": coordinate(self.coordinates[:, 1]),
+            "z": coordinate(self.coordinates[:, 2]),
             "labels": self.labels,
-            "distances": self.distances,
+            "distances": {name: distance(values) for name, values in self.distances.items()},
         }
         if self.colours:
             data["colours"] = self.colours
@@ -221,7 +231,11 @@ def sample_points(
         for axis, value in enumerate(_axis_values(column, projection)):
             selected[f"axis_{axis}"] = MaxInnerProduct(column.name, value)
     else:
-        selected["reals"] = _read(column, projection.dimensions)
+        # A column an axis: three numbers convert faster than an array a row.
+        for axis in range(projection.dimensions):
+            selected[f"axis_{axis}"] = _Reals(
+                F(column.name), through_vector=column.type is SPARSEVEC, position=axis + 1
+            )
     for metric in metrics:
         selected[f"distance_{metric.name}"] = metric.function(column.name, vector)
     names = [
@@ -232,32 +246,35 @@ def sample_points(
     sample = sample_sql(
         queryset.annotate(**selected).values_list(*names, *selected), rows, repeatable=SAMPLE_SEED
     )
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sample.sql, sample.params)
-        found = cursor.fetchall()
-    ids = [row[0] for row in found]
+    found = fetch_sample(sample, queryset.db, binary=not bits)
+    # Column by column: one pass over the rows, then numpy.
+    columns = list(zip(*found, strict=True)) if found else [()] * (len(names) + len(selected))
+    ids = list(columns[0])
     position = 1
-    labels = [str(row[position]) for row in found] if label_field else []
+    labels = [_text(value) for value in columns[position]] if label_field else []
     position += bool(label_field)
-    colours = [row[position] for row in found] if colour_field else []
+    colours = [_value(value) for value in columns[position]] if colour_field else []
     position += bool(colour_field)
     if bits:
-        coordinates = projection.project(dense_rows(column, [row[position] for row in found]))
+        coordinates = projection.project(dense_rows(column, list(columns[position])))
         position += 1
     elif projection.is_pca:
         # <#> is the negative inner product; the mean's own product centres the points.
-        raw = -np.asarray([row[position : position + 3] for row in found], dtype=np.float64)
+        raw = -np.asarray(columns[position : position + 3], dtype=np.float64).T
         coordinates = projection.centre(raw.reshape(-1, 3))
         position += 3
     else:
+        dimensions = projection.dimensions
         coordinates = projection.project(
-            np.asarray([row[position] for row in found], dtype=np.float64).reshape(len(found), -1)
+            np.asarray(columns[position : position + dimensions], dtype=np.float64)
+            .reshape(dimensions, len(found))
+            .T
         )
-        position += 1
+        position += dimensions
+    # Every distance (None, from a NaN, as NaN), a row a metric.
+    measured = np.asarray(columns[position:], dtype=np.float64).reshape(len(metrics), len(found))
     distances = {
-        metric.name: _rounded(
-            [metric.shown(row[position + offset]) for row in found], significant=True
-        )
+        metric.name: -measured[offset] if metric.negated else measured[offset]
         for offset, metric in enumerate(metrics)
     }
     points = Points(
@@ -316,14 +333,20 @@ def _axis_values(column: VectorColumn, projection: Projection) -> list[Any]:
 
 class _Reals(Func):
     """A ``vector`` or ``halfvec`` (a ``sparsevec`` through ``vector``) as ``real[]``,
-    which psycopg reads in C: far faster than parsing pgvector's text in Python."""
+    which psycopg reads in C: far faster than parsing pgvector's text in Python; or
+    one value of it (``position``, from 1), a plain number."""
 
     output_field = ArrayField(FloatField())
 
-    def __init__(self, expression: Any, *, through_vector: bool = False) -> None:
-        self.template = (
-            "%(expressions)s::vector::real[]" if through_vector else "%(expressions)s::real[]"
-        )
+    def __init__(
+        self, expression: Any, *, through_vector: bool = False, position: int | None = None
+    ) -> None:
+        cast = "::vector::real[]" if through_vector else "::real[]"
+        if position is None:
+            self.template = f"%(expressions)s{cast}"
+        else:
+            self.template = f"(%(expressions)s{cast})[{int(position)}]"
+            self.output_field = FloatField()
         super().__init__(expression)
 
 
@@ -392,11 +415,29 @@ def _rounded(values: Any, *, significant: bool = False) -> list[float | None]:
         array = np.round(array * up / down) * down / up
     else:
         array = np.round(array, DECIMALS)
+    if not np.isnan(array).any():
+        return array.tolist()
     return [None if np.isnan(value) else value for value in array.tolist()]
 
 
-def _json_id(pk: Any) -> Any:
-    return pk if isinstance(pk, int | str) else str(pk)
+def _packed(values: Any) -> dict[str, str]:
+    """Numbers as little-endian float32, in base64: read in the browser as a
+    ``Float32Array`` (NaN stays NaN)."""
+    array = np.asarray(values, dtype="<f4")
+    return {"float32": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def _text(value: Any) -> str:
+    """A label as text (bytes: a type read in binary that psycopg has no loader for)."""
+    if type(value) is str:  # the common case first: 20,000 labels
+        return value
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _value(value: Any) -> Any:
+    return _text(value) if isinstance(value, bytes | memoryview) else value
 
 
 def colour_values(model: type[models.Model], name: str, values: Sequence[Any]) -> list[Any]:

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -60,6 +61,39 @@ def sample_sql(queryset: QuerySet[Any], rows: int, *, repeatable: int | None = N
             f"FROM {table}", f"FROM {table} TABLESAMPLE {method} ({percent:.6f}){seed}", 1
         )
     return SampleSql(f"{sql} LIMIT {int(rows)}", tuple(params), estimate, sampled)
+
+
+def fetch_sample(sample: SampleSql, using: str, *, binary: bool = False) -> list[tuple[Any, ...]]:
+    """The sample's rows, through Django's cursor (logged as its queries are).
+
+    ``binary``: PostgreSQL sends the values in binary, which psycopg reads in C: for
+    20,000 rows of numbers and arrays, a third of the time of parsing their text. A
+    type psycopg has no binary loader for (pgvector's own, ``bit``) comes as bytes, so
+    leave it for text.
+    """
+    connection = connections[using]
+    if not binary:
+        with connection.cursor() as cursor:
+            cursor.execute(sample.sql, sample.params)
+            return cursor.fetchall()
+    connection.ensure_connection()
+    # Django's cursors bind parameters on the client (psycopg's ClientCursor), and such
+    # a cursor cannot ask for binary results. So the parameters are bound here, as it
+    # would bind them (the statement logged is the one run, and runs again as it is),
+    # and the cursor is made a plain psycopg one, through connection.cursor() still:
+    # whatever watches Django's cursors (the debug toolbar) sees the query.
+    statement = connection.ops.compose_sql(sample.sql, sample.params)
+    database = connection.connection
+    factory = database.cursor_factory
+    database.cursor_factory = psycopg.Cursor
+    try:
+        cursor = connection.cursor()
+    finally:
+        database.cursor_factory = factory
+    with cursor:
+        cursor.cursor.format = psycopg.pq.Format.BINARY
+        cursor.execute(statement)
+        return cursor.fetchall()
 
 
 def planner_rows(using: str, sql: str, params: Any) -> int:

@@ -4,6 +4,8 @@ a map of the filtered rows coloured by a field; bad input is a clear 400."""
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -16,6 +18,11 @@ from tests.vector_data import admin_url
 from tests.vector_models.models import BitDocument, Document, SparseDocument
 
 pytestmark = pytest.mark.django_db
+
+
+def unpacked(values: dict[str, str]) -> np.ndarray:
+    """A packed array of the points' JSON (little-endian float32 in base64)."""
+    return np.frombuffer(base64.b64decode(values["float32"]), dtype="<f4")
 
 
 def test_the_search_page_draws_the_query_its_neighbours_and_the_other_rows(
@@ -43,6 +50,14 @@ def test_the_search_page_draws_the_query_its_neighbours_and_the_other_rows(
     assert len(sample["ids"]) == len(seed_items) - 3
     assert not set(sample["ids"]) & set(near["ids"])
     assert set(sample["distances"]) == {"cosine", "l2", "ip", "l1"}
+    # Packed as float32: each row's own vector and its distances from the query.
+    stored = dict(Item.objects.values_list("pk", "embedding"))
+    xs, ys, zs = (unpacked(sample[axis]) for axis in "xyz")
+    l2 = unpacked(sample["distances"]["l2"])
+    for position, pk in enumerate(sample["ids"]):
+        vector = np.asarray(stored[pk])
+        assert np.allclose([xs[position], ys[position], zs[position]], vector, atol=1e-6)
+        assert l2[position] == pytest.approx(np.linalg.norm(vector - [3, 1, 2]), rel=1e-6)
     assert data["change_url"] == "/admin/catalog/item/__pk__/change/"
 
 
@@ -80,7 +95,7 @@ def test_sparse_and_bit_fields_are_drawn_too(
     assert data["reason"] is None
     assert data["axes"] == ["PC1", "PC2", "PC3"]
     assert len(data["neighbours"]["ids"]) == 4
-    assert len(data["sample"]["x"]) == len(rows) - 5
+    assert len(unpacked(data["sample"]["x"])) == len(rows) - 5
 
 
 def test_a_bad_query_is_a_clear_400_and_no_picture(admin_client: Client, seed_items) -> None:

@@ -20,8 +20,23 @@
     "#2ca02c", "#d62728", "#9467bd", "#e377c2", "#7f7f7f", "#aec7e8", "#c7c7c7",
   ];
 
+  // Big arrays arrive packed: little-endian float32 in base64 (catalog.point_cloud).
+  function unpacked(values) {
+    if (!values || Array.isArray(values) || values.float32 === undefined) return values;
+    var bytes = Uint8Array.from(atob(values.float32), function (c) { return c.charCodeAt(0); });
+    return Array.from(new Float32Array(bytes.buffer));
+  }
+
+  function unpack(points) {
+    if (!points) return;
+    ["x", "y", "z"].forEach(function (axis) { points[axis] = unpacked(points[axis]); });
+    Object.keys(points.distances || {}).forEach(function (name) {
+      points.distances[name] = unpacked(points.distances[name]);
+    });
+  }
+
   function number(value) {
-    if (value === null || value === undefined) return "—";
+    if (value === null || value === undefined || Number.isNaN(value)) return "—";
     return Math.abs(value) >= 1e5 || (value !== 0 && Math.abs(value) < 1e-4)
       ? value.toExponential(4)
       : String(Number(value.toPrecision(6)));
@@ -30,7 +45,7 @@
   function describe(data, points, i, first) {
     var lines = [first];
     var label = points.labels && points.labels[i];
-    var name = label ? label + " (id " + points.ids[i] + ")" : data.name + " " + points.ids[i];
+    var name = label ? label + " (id " + points.ids[i] + ")" : "id " + points.ids[i];
     lines.push(name);
     data.metrics.forEach(function (metric) {
       var values = points.distances[metric.name];
@@ -87,8 +102,13 @@
       var key = value === null ? "(none)" : String(value);
       (groups[key] = groups[key] || []).push(i);
     });
+    // A value's colour is its place among all the values (every choice of a field with
+    // choices): the same on every map, whatever rows are drawn.
     var order = colour.values.map(String).concat(["(other)", "(none)"]);
-    return order.filter(function (key) { return groups[key]; }).map(function (key, n) {
+    return order.map(function (key, n) { return [key, n]; }).filter(function (pair) {
+      return groups[pair[0]];
+    }).map(function (pair) {
+      var key = pair[0], n = pair[1];
       var rows = groups[key];
       var part = { ids: [], x: [], y: [], z: [], labels: [], distances: {} };
       rows.forEach(function (i) {
@@ -101,7 +121,7 @@
       return trace(part, {
         name: colour.label + " " + key + " (" + rows.length.toLocaleString() + ")",
         text: texts(data, part, colour.label + ": " + key),
-        marker: { size: 2.5, color: CATEGORY_COLOURS[n % CATEGORY_COLOURS.length], opacity: 0.8 },
+        marker: { size: 2.5, color: CATEGORY_COLOURS[n % CATEGORY_COLOURS.length] },
       });
     });
   }
@@ -161,6 +181,8 @@
       .then(function (answer) {
         var data = answer.data;
         if (!answer.ok || data.error) throw new Error(data.error || "the server refused");
+        unpack(data.sample);
+        unpack(data.neighbours);
         if (data.reason) {
           status.textContent = data.reason;
           box.dataset.drawn = "none";
@@ -170,7 +192,8 @@
         var layout = {
           height: 560,
           margin: { l: 0, r: 0, t: 10, b: 0 },
-          legend: { x: 0, y: 1, bgcolor: "rgba(255,255,255,0.7)" },
+          showlegend: true,
+          legend: { x: 0, y: 1, bgcolor: "rgba(255,255,255,0.7)", itemsizing: "constant" },
           scene: {
             aspectmode: "data",
             xaxis: axis(data.axes[0]),
