@@ -54,6 +54,8 @@ class Projection:
     support: np.ndarray | None = None
     variance_kept: float | None = None
     fitted_on: int = 0
+    # sparsevec: how many dimensions the fitted rows use (``support`` may keep fewer).
+    dimensions_used: int = 0
     # Why the column is not drawn, when it is not.
     reason: str = ""
 
@@ -73,9 +75,18 @@ class Projection:
             return self.reason
         if not self.is_pca:
             return f"The vectors themselves ({self.dimensions} dimensions)."
+        over = f"the {self.dimensions:,} dimensions"
+        if self.support is not None:
+            over = f"the {len(self.support):,} of {self.dimensions:,} dimensions that the rows use"
+            if len(self.support) < self.dimensions_used:
+                over = (
+                    f"the {len(self.support):,} dimensions the rows use most (of "
+                    f"{self.dimensions_used:,} used; an axis is a sparsevec of at most "
+                    f"{SPARSE_MAX_NONZERO:,} non-zero values)"
+                )
         return (
-            f"The first three principal axes (PCA) of the {self.dimensions:,} dimensions, "
-            f"fitted on {self.fitted_on:,} sampled rows: they keep "
+            f"The first three principal axes (PCA) of {over}, fitted on "
+            f"{self.fitted_on:,} sampled rows: they keep "
             f"{100 * (self.variance_kept or 0):.1f} % of the variance."
         )
 
@@ -160,6 +171,7 @@ def fit_projection(
             reason=f"Too few rows to fit a projection on ({len(values)}; 4 are needed).",
         )
     support = _support(values) if column.type is SPARSEVEC else None
+    used = len(support) if support is not None else 0
     if support is not None and len(support) > SPARSE_MAX_NONZERO:
         # Keep the most used dimensions: an axis must fit in one sparsevec.
         counts = _support_counts(values, support)
@@ -173,6 +185,7 @@ def fit_projection(
         support=support,
         variance_kept=kept,
         fitted_on=len(values),
+        dimensions_used=used,
     )
 
 

@@ -15,7 +15,7 @@ from catalog.models import Digit, Item
 from catalog.samples import load_digits
 from tests.conftest import staff_client
 from tests.vector_data import admin_url
-from tests.vector_models.models import BitDocument, Document, SparseDocument
+from tests.vector_models.models import BitDocument, Document, Passage, SparseDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +166,23 @@ def test_a_map_refuses_an_unknown_field_or_filter(admin_client: Client, seed_ite
     page = admin_client.get(admin_url(Item, "map"), {"colour": "embedding"})
     assert page.status_code == 400
     assert "point-cloud" not in page.content.decode()
+
+
+def test_a_map_colours_by_choices_by_a_number_scale_or_by_a_related_row(
+    admin_client: Client, passages
+) -> None:
+    kinds = admin_client.get(admin_url(Passage, "map/points"), {"colour": "kind"}).json()
+    assert kinds["colour"]["kind"] == "category"
+    labels = [str(label) for _, label in Passage._meta.get_field("kind").choices]
+    assert kinds["colour"]["values"] == labels  # every choice, in order: stable colours
+    assert set(kinds["sample"]["colours"]) <= set(labels)
+    positions = admin_client.get(admin_url(Passage, "map/points"), {"colour": "position"}).json()
+    assert positions["colour"] == {"field": "position", "label": "position", "kind": "number"}
+    by_pk = dict(Passage.objects.values_list("pk", "position"))
+    for pk, value in zip(positions["sample"]["ids"], positions["sample"]["colours"], strict=True):
+        assert value == by_pk[pk]
+    collections = admin_client.get(
+        admin_url(Passage, "map/points"), {"colour": "collection"}
+    ).json()
+    assert collections["colour"]["kind"] == "category"
+    assert len(collections["colour"]["values"]) == 2

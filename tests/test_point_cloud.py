@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog import point_cloud
 from catalog.metrics import COSINE, HAMMING
 from catalog.models import Item
 from catalog.point_cloud import dense_rows, fit_projection, principal_axes, sample_points
@@ -103,6 +104,9 @@ def test_halfvec_and_sparsevec_are_projected_by_postgresql_too(
         # The axes use only the dimensions the rows use, of 30,000.
         assert projection.support is not None
         assert len(projection.support) < 30_000
+        assert f"of the {len(projection.support):,} of 30,000 dimensions that the rows use" in (
+            projection.describe()
+        )
         dense = np.asarray([np.asarray(v.to_list()) for v in values])
         _, _, true_kept = numpy_pca(dense)
         assert projection.variance_kept == pytest.approx(true_kept, abs=1e-4)
@@ -151,3 +155,27 @@ def test_a_big_table_is_sampled_by_pages_and_a_condition_is_kept(documents) -> N
     assert not filtered.sampled
     assert len(filtered.points.ids) == 29
     assert all(titles[pk].endswith("7") for pk in filtered.points.ids)
+
+
+def test_a_sparse_axis_keeps_the_most_used_dimensions_when_they_are_too_many(
+    sparse_documents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(point_cloud, "SPARSE_MAX_NONZERO", 500)
+    column = vector_columns(SparseDocument)[0]
+    projection = fit_projection(column)
+    assert projection.support is not None
+    assert len(projection.support) == 500
+    assert projection.dimensions_used > 500
+    assert "the 500 dimensions the rows use most" in projection.describe()
+    # Still projected by PostgreSQL as numpy projects the rows over those dimensions.
+    values = [column.values(row) for row in SparseDocument.objects.order_by("pk")]
+    expected = dict(
+        zip(
+            SparseDocument.objects.order_by("pk").values_list("pk", flat=True),
+            projection.project(dense_rows(column, values, projection.support)),
+            strict=True,
+        )
+    )
+    sample = sample_points(column, projection)
+    for position, pk in enumerate(sample.points.ids):
+        assert np.allclose(sample.points.coordinates[position], expected[pk], atol=1e-3)

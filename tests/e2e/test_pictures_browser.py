@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import User
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from catalog.models import Digit, Item
 from catalog.samples import load_digits, load_seed_items
@@ -155,3 +155,24 @@ def test_a_filtered_map_draws_only_the_filtered_rows(page: Page, logged_in: str)
     # digit 3 is the fourth colour; no other digit's colour is drawn.
     assert len(pixels_of(image, (0xCC, 0x79, 0xA7))) > 30
     assert len(pixels_of(image, (0xE6, 0x9F, 0x00), tolerance=10)) == 0
+
+
+def test_without_javascript_the_search_page_keeps_its_table_and_says_why_no_picture(
+    browser: Browser, live_server
+) -> None:
+    User.objects.create_superuser("admin", "", "password")
+    load_seed_items()
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        admin_login(page, live_server.url, username="admin", password="password")
+        page.goto(f"{live_server.url}/admin/catalog/item/search/?vector=3,1,2&k=5")
+        expect(page.locator("#neighbors tbody tr")).to_have_count(5)
+        expect(page.locator(".point-cloud-status")).to_have_text(
+            "The 3-d picture needs JavaScript; the table above has every neighbour and its "
+            "distances."
+        )
+        expect(page.locator("svg.distance-histogram")).to_be_visible()
+        expect(page.locator(".point-cloud")).not_to_have_attribute("data-drawn", re.compile("."))
+    finally:
+        context.close()

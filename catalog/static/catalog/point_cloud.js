@@ -75,15 +75,21 @@
     );
   }
 
+  // Points the smaller the more there are: a few dozen stay visible, 20,000 stay apart.
+  function pointSize(count) {
+    return count < 1000 ? 4 : count < 5000 ? 3 : 2;
+  }
+
   function sampleTraces(data) {
     var sample = data.sample;
+    var size = pointSize(sample.ids.length);
     var what = data.sampled ? "sampled " : "";
     var colour = data.colour;
     if (!colour) {
       return [trace(sample, {
         name: sample.ids.length.toLocaleString() + " " + what + "rows",
         text: texts(data, sample, ""),
-        marker: { size: 2, color: SAMPLE_COLOUR, opacity: 0.5 },
+        marker: { size: size, color: SAMPLE_COLOUR, opacity: 0.5 },
       })];
     }
     if (colour.kind === "number") {
@@ -91,7 +97,7 @@
         name: colour.label,
         text: texts(data, sample, function (i) { return colour.label + ": " + number(sample.colours[i]); }),
         marker: {
-          size: 2.5, color: sample.colours, colorscale: "Viridis", showscale: true,
+          size: size, color: sample.colours, colorscale: "Viridis", showscale: true,
           colorbar: { title: { text: colour.label }, thickness: 12 },
         },
       })];
@@ -121,7 +127,7 @@
       return trace(part, {
         name: colour.label + " " + key + " (" + rows.length.toLocaleString() + ")",
         text: texts(data, part, colour.label + ": " + key),
-        marker: { size: 2.5, color: CATEGORY_COLOURS[n % CATEGORY_COLOURS.length] },
+        marker: { size: size, color: CATEGORY_COLOURS[n % CATEGORY_COLOURS.length] },
       });
     });
   }
