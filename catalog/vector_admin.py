@@ -40,7 +40,7 @@ from catalog.changelist_conditions import (
 from catalog.distance_histogram import distance_sample, histogram_svg, ordinal
 from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
 from catalog.result_csv import neighbors_csv
-from catalog.selectors import SearchOutcome, nearest, similar_to
+from catalog.selectors import SearchOutcome, nearest
 from catalog.vector_fields import VectorColumn, vector_columns
 
 # The search and similar pages' own parameters; every other one is a changelist
@@ -253,16 +253,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
         if not form.is_valid():
             return form, conditions, None
         data = form.cleaned_data
-        outcome = nearest(
-            column=data["column"],
-            vector=data["vector"],
-            k=data["k"],
-            metric=data["metric"],
-            exact=data["exact"],
-            with_recall=data["recall"] if with_recall is None else with_recall,
-            within=conditions.queryset,
-            max_distance=data["max_distance"],
-        )
+        outcome = _nearest(data, conditions, data["vector"], with_recall=with_recall)
         return form, conditions, outcome
 
     def vector_conditions(self, request: HttpRequest) -> Conditions:
@@ -311,16 +302,9 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
         if column.undefined_for(column.values(obj), data["metric"]):
             form.add_error(None, ZERO_VECTOR_MESSAGE)
             return form, conditions, None
-        outcome = similar_to(
-            obj=obj,
-            column=column,
-            k=data["k"],
-            metric=data["metric"],
-            exact=data["exact"],
-            with_recall=data["recall"] if with_recall is None else with_recall,
-            within=conditions.queryset,
-            max_distance=data["max_distance"],
-        )
+        # As selectors.similar_to: the row's own vector, the row left out.
+        vector = column.values(obj)
+        outcome = _nearest(data, conditions, vector, exclude_id=obj.pk, with_recall=with_recall)
         return form, conditions, outcome
 
     def _results_response(
@@ -389,6 +373,29 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
 
 class VectorModelAdmin(VectorAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """A ``ModelAdmin`` with the vector pages: register a model with pgvector fields."""
+
+
+def _nearest(
+    data: dict[str, Any],
+    conditions: Conditions,
+    vector: Any,
+    *,
+    exclude_id: Any = None,
+    with_recall: bool | None = None,
+) -> SearchOutcome:
+    """The answer to a search or similar page's valid form (``data``, its cleaned
+    data), among the rows of the changelist's ``conditions``."""
+    return nearest(
+        column=data["column"],
+        vector=vector,
+        k=data["k"],
+        metric=data["metric"],
+        exact=data["exact"],
+        exclude_id=exclude_id,
+        with_recall=data["recall"] if with_recall is None else with_recall,
+        within=conditions.queryset,
+        max_distance=data["max_distance"],
+    )
 
 
 def _short_column(column: VectorColumn) -> Callable[[Any], str]:
