@@ -33,6 +33,7 @@ from catalog.point_cloud import (
     fit_projection,
     sample_points,
 )
+from catalog.replicas import reading_from_replica
 from catalog.selectors import SearchOutcome
 from catalog.vector_fields import VectorColumn
 
@@ -118,6 +119,9 @@ class VectorPictureAdminMixin:
         """The search page's picture: the query, its neighbours, a sample of the rows."""
         if not self.has_view_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
+        return reading_from_replica(request, lambda: self._search_points(request))
+
+    def _search_points(self, request: HttpRequest) -> JsonResponse:
         form, conditions, outcome = self.search_outcome(request, with_recall=False)  # type: ignore[attr-defined]
         return self._neighbour_points(form, conditions, outcome, query_id=None)
 
@@ -125,6 +129,9 @@ class VectorPictureAdminMixin:
         """The similar page's picture: the row, its neighbours, a sample of the rows."""
         if not self.has_view_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
+        return reading_from_replica(request, lambda: self._similar_points(request, object_id))
+
+    def _similar_points(self, request: HttpRequest, object_id: str) -> JsonResponse:
         obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
         if obj is None:
             return JsonResponse(
@@ -211,6 +218,9 @@ class VectorPictureAdminMixin:
         """The map's points: a sample of the filtered rows, with the colouring field."""
         if not self.has_view_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
+        return reading_from_replica(request, lambda: self._map_points(request))
+
+    def _map_points(self, request: HttpRequest) -> JsonResponse:
         form = self.map_form(request.GET)
         conditions = self._conditions(request, form)  # type: ignore[attr-defined]
         if not form.is_valid():

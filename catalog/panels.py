@@ -12,9 +12,11 @@ import re
 from typing import Any
 
 from debug_toolbar.panels import Panel
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from catalog.metrics import OPERATOR_NAMES, operator_for_opclass
+from catalog.replicas import replica_aliases, server_facts
 from catalog.selectors import (
     VectorIndex,
     explain_analyze,
@@ -100,6 +102,8 @@ class VectorSearchPanel(Panel):
             "condition": abbreviate_vectors(where_clause(query["sql"])),
             "visited": None,
             "iterative": "",
+            # Which server ran it, when the app has read replicas (catalog.replicas).
+            "server": _server(alias),
         }
         if not statement.is_select:
             described["verdict"] = (
@@ -121,6 +125,16 @@ class VectorSearchPanel(Panel):
             or in_force.get("ivfflat.iterative_scan", ""),
         )
         return described
+
+
+def _server(alias: str) -> str:
+    """The server behind ``alias`` in words, with a replica's lag; "" without replicas."""
+    if not replica_aliases():
+        return ""
+    try:
+        return server_facts(alias).describe()
+    except DatabaseError as error:
+        return f"{alias} (unreachable now: {str(error).strip().splitlines()[0]})"
 
 
 def _top_rows(plan: str) -> int | None:

@@ -16,11 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, connections, models, transaction
+from django.db import connections, models, transaction
 from django.db.models import QuerySet
 
 from catalog.index_shapes import IndexShape, shape_of
 from catalog.metrics import BIT_METRICS, Metric
+from catalog.replicas import ServerFacts, answered_by, replica_aliases, server_facts
 from catalog.vector_fields import VectorColumn, vector_columns
 from catalog.vector_sql import VECTOR_SETTINGS, is_select
 
@@ -115,6 +116,10 @@ class SearchOutcome:
     # The query vector, and the row it is (similar pages: left out of the answer).
     vector: Any = field(default=None, repr=False)
     exclude_id: Any = None
+    # The server that answered, when the app has read replicas (catalog.replicas).
+    server: ServerFacts | None = None
+    # The replicas passed over for this request, and why.
+    skipped_servers: list[str] = field(default_factory=list)
 
     @property
     def scan_index(self) -> str | None:
@@ -442,6 +447,10 @@ def nearest(
             outcome.fell_back_to_exact = True
     outcome.neighbors = _neighbors(_within_distance(rows, metric, max_distance), column)
     outcome.seconds = time.perf_counter() - started
+    if replica_aliases():
+        outcome.server = server_facts(queryset.db)
+        answer = answered_by()
+        outcome.skipped_servers = list(answer.skipped) if answer is not None else []
     if with_recall:
         outcome.recall = _recall(outcome, exact_queryset)
     return outcome
@@ -592,8 +601,11 @@ def _run(
     again to count what each step read) and the settings in force when it ran (read
     back from the server).
     """
-    recorder = _SqlRecorder()
-    with transaction.atomic():
+    # The database the queryset reads from: a replica, when the request reads from one.
+    db = queryset.db
+    connection = connections[db]
+    recorder = _SqlRecorder(connection)
+    with transaction.atomic(using=db):
         with connection.cursor() as cursor:
             in_force = _set_local_and_read(cursor, settings, reported)
         with connection.execute_wrapper(recorder):
@@ -605,7 +617,7 @@ def _run(
             cursor.execute(explain + recorder.statement, recorder.params)
             plan = "\n".join(line for (line,) in cursor.fetchall())
         # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
-        transaction.set_rollback(True)
+        transaction.set_rollback(True, using=db)
     return rows, recorder.sql, plan, in_force
 
 
@@ -641,12 +653,13 @@ def index_scan_counts(plan: str, index_name: str | None) -> tuple[int, int] | No
 def plan_of(queryset: QuerySet[Any], settings: dict[str, str]) -> str:
     """``EXPLAIN`` of ``queryset`` under ``settings``, without running it."""
     sql, params = queryset.query.sql_with_params()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
+    db = queryset.db
+    with transaction.atomic(using=db):
+        with connections[db].cursor() as cursor:
             _set_local_and_read(cursor, settings, ())
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(line for (line,) in cursor.fetchall())
-        transaction.set_rollback(True)
+        transaction.set_rollback(True, using=db)
     return plan
 
 
@@ -685,10 +698,13 @@ class _SqlRecorder:
     params: Any = None
     sql = ""
 
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         result = execute(sql, params, many, context)
         self.statement, self.params = sql, params
-        self.sql = connection.ops.last_executed_query(context["cursor"], sql, params)
+        self.sql = self.connection.ops.last_executed_query(context["cursor"], sql, params)
         return result
 
 

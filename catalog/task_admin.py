@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from catalog.models import TaskProgress
+from catalog.replicas import remember_write
 from catalog.task_runs import FINISHED_PHASES, queue_row, reap_lost_tasks
 from catalog.tasks import cancel, import_checked, start_again
 from catalog.uploads import upload_path
@@ -169,7 +170,11 @@ class TaskProgressAdmin(admin.ModelAdmin):
         progress = self._visible(request, object_id)
         if progress is None:
             return JsonResponse({"error": "no such task"}, status=404)
-        return JsonResponse(task_state(progress))
+        state = task_state(progress)
+        if state["finished"]:
+            # The task wrote on the primary: the user's next pages read past it.
+            remember_write(request)
+        return JsonResponse(state)
 
     def cancel_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         progress = self._visible(request, object_id)
@@ -233,6 +238,8 @@ class TaskProgressAdmin(admin.ModelAdmin):
         reap_lost_tasks()
         progress.refresh_from_db()
         state = task_state(progress)
+        if state["finished"]:
+            remember_write(request)  # as the state view does
         if progress.kind == "curve" and state["phase"] == "done":
             from catalog.admin_indexes import MANAGE_PERMISSION, curve_context
 

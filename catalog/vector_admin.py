@@ -39,6 +39,7 @@ from catalog.changelist_conditions import (
 )
 from catalog.distance_histogram import distance_sample, histogram_svg, ordinal
 from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
+from catalog.replicas import reading_from_replica
 from catalog.result_csv import neighbors_csv
 from catalog.selectors import SearchOutcome, nearest
 from catalog.vector_fields import VectorColumn, vector_columns
@@ -214,7 +215,11 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
             "vector_map_url": f"{map_url}?{conditions.urlencode()}" if conditions else map_url,
             "vector_health": self.vector_health(),
         }
-        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+        page = functools.partial(super().changelist_view, request, extra_context)  # type: ignore[misc]
+        if request.method != "GET":  # an action, which may write
+            return page()
+        # The list's rows, read from a replica when there is one.
+        return reading_from_replica(request, page)
 
     def change_view(
         self,
@@ -233,6 +238,9 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
         """The rows nearest to a query vector typed by the user."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        return reading_from_replica(request, functools.partial(self._search_page, request))
+
+    def _search_page(self, request: HttpRequest) -> HttpResponse:
         form, conditions, outcome = self.search_outcome(request)
         return self._results_response(
             request,
@@ -273,6 +281,10 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
         """The rows nearest to a row's own vector, the row itself left out."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        page = functools.partial(self._similar_page, request, object_id)
+        return reading_from_replica(request, page)
+
+    def _similar_page(self, request: HttpRequest, object_id: str) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
         if obj is None:
             return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]

@@ -11,6 +11,9 @@ DJANGO_SECURE_SSL_REDIRECT   0 to serve plain HTTP with DEBUG off (default: redi
 DJANGO_SECURE_PROXY_SSL_HEADER  1 when a proxy in front terminates TLS (X-Forwarded-Proto)
 DJANGO_HSTS_SECONDS     Strict-Transport-Security max-age with DEBUG off (default 1 year)
 DATABASE_POOL_SIZE      the most connections one process opens (psycopg's pool; default 10)
+DATABASE_REPLICA_URLS   comma-separated URLs of streaming read replicas of DATABASE_URL: the
+                        vector searches and the changelist read from them (catalog.replicas)
+DATABASE_REPLICA_MAX_LAG  seconds a replica may be behind and still serve (default 30)
 """
 
 from __future__ import annotations
@@ -128,6 +131,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the session: a request that wrote keeps the primary's WAL position in it,
+    # so that the user's next pages read their own writes (catalog.replicas).
+    "catalog.replicas.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -229,6 +235,23 @@ else:
         },
     }
 DATABASES["default"].setdefault("OPTIONS", {}).update(POOL_OPTIONS)
+
+# Read replicas: replica_1, replica_2… in the order given. Reads of the vector pages go
+# to them (catalog.replicas.ReplicaRouter); a replica that fails is skipped, quickly:
+# it gets a short connect timeout and a pool that waits briefly.
+for number, url in enumerate(
+    (url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()),
+    start=1,
+):
+    replica = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+    replica.setdefault("OPTIONS", {}).update(
+        {"connect_timeout": 2, "pool": {**POOL_OPTIONS["pool"], "min_size": 0, "timeout": 2}}
+    )
+    # The tests' own database: a replica is the primary's copy, never created apart.
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{number}"] = replica
+DATABASE_ROUTERS = ["catalog.replicas.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", 30))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

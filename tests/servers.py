@@ -10,10 +10,12 @@ import re
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.parse
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psutil
 import psycopg
@@ -165,6 +167,105 @@ class PostgresOnTcp:
 
     def _run(self, program: str, *args: str) -> None:
         pgexec(program, args, bin_path=self.bin_path, user=self.system_user, timeout=120)
+
+
+class Standby:
+    """A hot standby of ``primary``, from the same wheel's binaries: ``pg_basebackup -R``
+    copies the primary over loopback TCP as a replication role and writes the settings
+    that make it stream the primary's WAL; it listens on a port of its own and answers
+    read-only queries (``pg_is_in_recovery()`` is true) as the primary's role."""
+
+    replication_role = "replicator"
+    replication_password = "replication-secret"
+
+    def __init__(self, primary: PostgresOnTcp, pgdata: Path) -> None:
+        self.primary = primary
+        self.pgdata = pgdata.resolve()
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        primary = self.primary
+        return (
+            f"postgres://{primary.role}:{primary.password}@127.0.0.1:{self.port}/{primary.database}"
+        )
+
+    def init(self) -> None:
+        """The replication role on the primary, the base backup, the standby's port."""
+        primary = self.primary
+        primary.superuser_sql(
+            "postgres",
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+            f"'{self.replication_role}') THEN CREATE ROLE {self.replication_role} "
+            f"REPLICATION LOGIN PASSWORD '{self.replication_password}'; END IF; END $$",
+        )
+        self.pgdata.mkdir(parents=True, mode=0o700)
+        if primary.system_user is not None:
+            ensure_prefix_permissions(self.pgdata)
+            account = pwd.getpwnam(primary.system_user)
+            os.chown(self.pgdata, account.pw_uid, account.pw_gid)
+        primary._run(
+            "pg_basebackup",
+            "-D",
+            str(self.pgdata),
+            "-R",  # standby.signal and primary_conninfo: stream from the primary
+            "-X",
+            "stream",
+            "-d",
+            f"host=127.0.0.1 port={primary.port} user={self.replication_role} "
+            f"password={self.replication_password}",
+        )
+        # The copy carries the primary's settings: the last line of a setting wins.
+        with open(self.pgdata / "postgresql.conf", "a") as conf:
+            conf.write(f"\nport = {self.port}\nunix_socket_directories = '{self.pgdata}'\n")
+        self.start()
+
+    def start(self) -> None:
+        self.primary._run(
+            "pg_ctl", "-D", str(self.pgdata), "-l", str(self.pgdata / "log"), "-w", "start"
+        )
+
+    def stop(self) -> None:
+        self.primary._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
+
+    def superuser_sql(self, *statements: str) -> list[Any]:
+        """Run ``statements`` as the superuser over the Unix socket; the last one's rows."""
+        rows: list[Any] = []
+        with psycopg.connect(
+            host=str(self.pgdata),
+            port=self.port,
+            user="postgres",
+            dbname="postgres",
+            autocommit=True,
+        ) as conn:
+            for statement in statements:
+                cursor = conn.execute(statement)
+                rows = cursor.fetchall() if cursor.description else []
+        return rows
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` in a process of its own, with ``env``."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def run_python(env: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
+    """Python ``code`` in a process of its own with the app's settings and ``env``."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "project.settings"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 class HttpSession:
