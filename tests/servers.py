@@ -211,6 +211,7 @@ class Standby:
             "-R",  # standby.signal and primary_conninfo: stream from the primary
             "-X",
             "stream",
+            "--checkpoint=fast",  # not a spread checkpoint: minutes on an idle server
             "-d",
             f"host=127.0.0.1 port={primary.port} user={self.replication_role} "
             f"password={self.replication_password}",
