@@ -174,6 +174,34 @@ def test_searches_the_pictures_and_the_changelist_read_from_the_standby(
     assert found["changelist_on_replica"] >= 1
 
 
+def test_the_toolbar_panel_names_the_standby_that_ran_each_vector_query(
+    app_env: dict[str, str], servers: tuple[PostgresOnTcp, Standby]
+) -> None:
+    _, standby = servers
+    found = script(
+        app_env,
+        """
+        from django.test import override_settings
+        from tests.test_panels import TOOLBAR_SETTINGS, panel_text
+        with override_settings(**TOOLBAR_SETTINGS):
+            client = logged_in()
+            response = client.get("/admin/catalog/item/search/", {"vector": "3,1,2", "k": "4"})
+            text = panel_text(client, response)
+        servers = re.findall(r'class="djdt-vector-server"><strong>Server:</strong> (.*?)</p>', text)
+        print(json.dumps({"servers": [html.unescape(server) for server in servers],
+                          "verdict": "uses index item_embedding_hnsw_idx" in text}))
+        """,
+    )
+    # The search and the histogram's sample, each on the standby, with its lag.
+    assert len(found["servers"]) >= 2
+    assert all(
+        server.startswith(f"replica_1 (127.0.0.1:{standby.port}), a standby")
+        for server in found["servers"]
+    )
+    assert all("behind the primary" in server for server in found["servers"])
+    assert found["verdict"]
+
+
 def test_an_import_on_the_primary_is_searched_on_the_standby_after_catch_up(
     app_env: dict[str, str], servers: tuple[PostgresOnTcp, Standby], tmp_path: Path
 ) -> None:
