@@ -33,7 +33,7 @@ from catalog.point_cloud import (
     fit_projection,
     sample_points,
 )
-from catalog.replicas import reading_from_replica
+from catalog.replicas import answered_by, reading_from_replica
 from catalog.selectors import SearchOutcome
 from catalog.vector_fields import VectorColumn
 
@@ -297,6 +297,8 @@ class VectorPictureAdminMixin:
             "metrics": [{"name": m.name, "label": m.label} for m in column.metrics],
             "change_url": change.replace("/0/", "/__pk__/", 1),
             "name": str(self.opts.verbose_name),
+            # The database the points were read from, when the app has read replicas.
+            "read_from": answer.alias if (answer := answered_by()) is not None else None,
         }
 
 

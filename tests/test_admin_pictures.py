@@ -59,6 +59,7 @@ def test_the_search_page_draws_the_query_its_neighbours_and_the_other_rows(
         assert np.allclose([xs[position], ys[position], zs[position]], vector, atol=1e-6)
         assert l2[position] == pytest.approx(np.linalg.norm(vector - [3, 1, 2]), rel=1e-6)
     assert data["change_url"] == "/admin/catalog/item/__pk__/change/"
+    assert data["read_from"] is None  # no read replicas here
 
 
 def test_the_similar_page_leaves_the_row_out_and_marks_it_as_the_query(

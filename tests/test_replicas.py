@@ -152,6 +152,7 @@ def test_searches_the_pictures_and_the_changelist_read_from_the_standby(
             "primary_vector_queries": sum("<=>" in sql for sql in on_primary),
             "points": points.status_code,
             "sample": len(points.json()["sample"]["ids"]),
+            "points_read_from": points.json()["read_from"],
             "changelist": changelist.status_code,
             "changelist_on_replica": sum(
                 "catalog_item" in q["sql"] for q in listed.captured_queries
@@ -170,6 +171,7 @@ def test_searches_the_pictures_and_the_changelist_read_from_the_standby(
     assert found["primary_vector_queries"] == 0
     assert found["points"] == 200
     assert found["sample"] == 27 - 4
+    assert found["points_read_from"] == "replica_1"
     assert found["changelist"] == 200
     assert found["changelist_on_replica"] >= 1
 

@@ -171,6 +171,9 @@
         ? shown + other + " rows sampled (TABLESAMPLE) of about " + data.table_rows.toLocaleString() + "."
         : "All " + shown + other + " rows."
     );
+    if (data.read_from) {
+      parts.push("Read from " + (data.read_from === "default" ? "the primary" : data.read_from) + ".");
+    }
     if (data.neighbours) parts.push("Neighbours coloured by rank, darkest the nearest; the query a diamond.");
     parts.push("Drag to turn, scroll to zoom; hover a point for its distances, click it to open its page.");
     return parts.join(" ");
