@@ -26,10 +26,8 @@ import argparse
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -37,7 +35,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from tests.servers import PostgresOnTcp, Standby, manage  # noqa: E402
+from tests.servers import manage, primary_and_standby  # noqa: E402
 
 WORKER = """
 import json, os, random, sys, time
@@ -76,12 +74,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="vector-catalog-bench-replicas-"))
-    primary = PostgresOnTcp(folder / "primary")
-    standby = Standby(primary, folder / "standby")
-    try:
-        primary.init()
-        standby.init()
+    with primary_and_standby("vector-catalog-bench-replicas-") as (primary, standby):
         base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "EMBEDDED_PGDATA"}}
         base |= {
             "DATABASE_URL": primary.url,
@@ -91,9 +84,9 @@ def main() -> None:
         with_replica = base | {"DATABASE_REPLICA_URLS": standby.url}
         result = manage(base, "migrate", "-v", "0")
         assert result.returncode == 0, result.stderr[-2000:]
-        load(base, folder, args.rows)
+        load(base, primary.pgdata.parent, args.rows)
         started = time.perf_counter()
-        wait_for_replay(standby, primary.database, args.rows)
+        standby.wait_for_rows("catalog_item", args.rows, timeout=600)
         print(f"standby caught up {time.perf_counter() - started:.1f} s after the import")
         print(
             f"\n| {args.workers} workers x {args.seconds:g} s, {args.rows:,} 3-d rows, k=10 | "
@@ -108,18 +101,10 @@ def main() -> None:
             rate = throughput(env, mode, args.workers, args.seconds)
             alone = alone or rate
             print(f"| {label} | {rate:,.0f} | {rate / alone:.2f}x |", flush=True)
-        lag = standby.superuser_sql(
-            "SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), "
-            "pg_last_xact_replay_timestamp()"
+        replayed = standby.superuser_sql(
+            "postgres", "SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
         )
-        print(f"\nstandby replayed all it received at the end: {lag[0][0]}")
-    finally:
-        for server in (standby, primary):
-            try:
-                server.stop()
-            except Exception as error:  # already stopped
-                print(f"stopping {server.pgdata.name}: {error}")
-        shutil.rmtree(folder, ignore_errors=True)
+        print(f"\nstandby replayed all it received at the end: {replayed[0][0]}")
 
 
 def load(env: dict[str, str], folder: Path, rows: int) -> None:
@@ -135,21 +120,6 @@ def load(env: dict[str, str], folder: Path, rows: int) -> None:
     result = manage(env, "import_vectors", "--replace", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     print(f"imported {rows:,} rows on the primary in {time.perf_counter() - started:.1f} s")
-
-
-def wait_for_replay(standby: Standby, database: str, rows: int) -> None:
-    import psycopg
-
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        with psycopg.connect(
-            host=str(standby.pgdata), port=standby.port, user="postgres", dbname=database
-        ) as conn:
-            (count,) = conn.execute("SELECT count(*) FROM catalog_item").fetchone()
-        if count == rows:
-            return
-        time.sleep(0.5)
-    raise SystemExit("the standby did not catch up")
 
 
 def throughput(env: dict[str, str], mode: str, workers: int, seconds: float) -> float:

@@ -28,7 +28,6 @@ from pgvector.django import BitField, HalfVectorField, SparseVectorField, Vector
 from catalog.point_cloud import (
     Points,
     Projection,
-    colour_values,
     dense_rows,
     fit_projection,
     sample_points,
@@ -321,6 +320,18 @@ def _colouring(model: type[models.Model], name: str, values: list[Any]) -> dict[
     with contextlib.suppress(TypeError):  # values of mixed types keep their frequency order
         ordered.sort()
     return {"field": name, "label": label, "kind": "category", "values": ordered}
+
+
+def colour_values(model: type[models.Model], name: str, values: Sequence[Any]) -> list[Any]:
+    """A field's values as a picture's legend shows them (a choice's label, a related
+    row's name)."""
+    model_field = model._meta.get_field(name)
+    choices = dict(getattr(model_field, "flatchoices", None) or [])
+    if choices:
+        return [str(choices.get(value, value)) if value is not None else None for value in values]
+    if isinstance(next((v for v in values if v is not None), None), bool | int | float):
+        return list(values)
+    return [None if value is None else str(value) for value in values]
 
 
 def _form_errors(form: Any) -> JsonResponse:

@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 from django.contrib.postgres.fields import ArrayField
-from django.db import connections, models
 from django.db.models import F, FloatField, Func, QuerySet
 from pgvector import SparseVector
 from pgvector.django import MaxInnerProduct
 
 from catalog.metrics import Metric
+from catalog.selectors import stored_dimensions
 from catalog.table_sample import fetch_sample, sample_sql
 from catalog.vector_fields import BIT, SPARSEVEC, VectorColumn
 
@@ -157,14 +157,14 @@ def fit_projection(
     """The projection of ``column``'s vectors to 3-d: as they are when they have up to
     3 dimensions, else PCA fitted on up to ``rows`` rows sampled from ``within``."""
     queryset = _with_vectors(column, within)
-    dimensions = column.dimensions or _stored_dimensions(column, queryset)
+    dimensions = stored_dimensions(column)
     if dimensions is None:
         return Projection(dimensions=0, reason="No row has a vector to draw.")
     if dimensions <= 3:
         return Projection(dimensions=dimensions)
     if column.type is BIT:
         rows = max(10, min(rows, BIT_BUDGET // dimensions))
-    values = _fetch(column, queryset, dimensions, rows, FIT_SEED)
+    values = _fetch(column, queryset, rows, FIT_SEED)
     if len(values) < 4:
         return Projection(
             dimensions=dimensions,
@@ -363,24 +363,16 @@ class _Reals(Func):
         super().__init__(expression)
 
 
-def _read(column: VectorColumn, dimensions: int) -> Any:
-    """What to select to read a column's values: ``real[]`` but for bits and long
-    sparse vectors (their text, converted by the field)."""
-    if column.type is BIT or (column.type is SPARSEVEC and dimensions > 3):
-        return F(column.name)
-    return _Reals(F(column.name), through_vector=column.type is SPARSEVEC)
-
-
-def _fetch(
-    column: VectorColumn, queryset: QuerySet[Any], dimensions: int, rows: int, seed: int
-) -> list[Any]:
-    """A uniform sample of ``queryset``'s values of ``column`` (as ``_read`` reads them)."""
-    sample = sample_sql(queryset.values_list(_read(column, dimensions)), rows, repeatable=seed)
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sample.sql, sample.params)
-        found = [value for (value,) in cursor.fetchall()]
-    if column.type is SPARSEVEC and dimensions > 3:
-        # A raw cursor skips the field's conversion: sparsevec arrives as its text.
+def _fetch(column: VectorColumn, queryset: QuerySet[Any], rows: int, seed: int) -> list[Any]:
+    """A uniform sample of ``queryset``'s values of ``column``, longer than 3: ``vector``
+    and ``halfvec`` as lists (``real[]``, read in binary), ``sparsevec`` and ``bit``
+    from their text."""
+    as_text = column.type in (BIT, SPARSEVEC)
+    read = F(column.name) if as_text else _Reals(F(column.name))
+    sample = sample_sql(queryset.values_list(read), rows, repeatable=seed)
+    found = [value for (value,) in fetch_sample(sample, queryset.db, binary=not as_text)]
+    if column.type is SPARSEVEC:
+        # Read without the ORM, so without the field's conversion: text.
         field = column.model._meta.get_field(column.name)
         return [field.to_python(value) for value in found]
     return found
@@ -389,14 +381,6 @@ def _fetch(
 def _with_vectors(column: VectorColumn, within: QuerySet[Any] | None) -> QuerySet[Any]:
     rows = column.model._default_manager.all() if within is None else within.all()
     return rows.exclude(**{f"{column.name}__isnull": True}).order_by()
-
-
-def _stored_dimensions(column: VectorColumn, queryset: QuerySet[Any]) -> int | None:
-    """The dimensions of a stored value, for a field declared without them."""
-    value = queryset.values_list(column.name, flat=True).first()
-    if value is None:
-        return None
-    return int(column.type.length(value))
 
 
 def _support(values: Sequence[SparseVector]) -> np.ndarray:
@@ -451,15 +435,3 @@ def _text(value: Any) -> str:
 
 def _value(value: Any) -> Any:
     return _text(value) if isinstance(value, bytes | memoryview) else value
-
-
-def colour_values(model: type[models.Model], name: str, values: Sequence[Any]) -> list[Any]:
-    """A field's values as a picture's legend shows them (a choice's label, a related
-    row's name)."""
-    model_field = model._meta.get_field(name)
-    choices = dict(getattr(model_field, "flatchoices", None) or [])
-    if choices:
-        return [str(choices.get(value, value)) if value is not None else None for value in values]
-    if isinstance(next((v for v in values if v is not None), None), bool | int | float):
-        return list(values)
-    return [None if value is None else str(value) for value in values]

@@ -52,6 +52,9 @@ class Answer:
 
     alias: str
     skipped: list[str] = field(default_factory=list)
+    # What the check that chose a replica read of it: the page names it without asking
+    # again.
+    facts: ServerFacts | None = None
 
 
 class ReplicaRouter:
@@ -122,38 +125,36 @@ def choose(request: HttpRequest | None = None, *, avoid: set[str] | None = None)
         return Answer(PRIMARY, skipped)
     start = next(_turn) % len(replicas)
     for alias in replicas[start:] + replicas[:start]:
-        reason = _unfit(alias, wrote_at)
+        reason, facts = _unfit(alias, wrote_at)
         if reason is None:
-            return Answer(alias, skipped)
+            return Answer(alias, skipped, facts)
         skipped.append(f"{alias}: {reason}")
     return Answer(PRIMARY, skipped)
 
 
-def _unfit(alias: str, wrote_at: str | None) -> str | None:
-    """Why ``alias`` cannot serve this read now, or None when it can."""
+def _unfit(alias: str, wrote_at: str | None) -> tuple[str | None, ServerFacts | None]:
+    """Why ``alias`` cannot serve this read now (None when it can), and what was read
+    of it."""
     with _lock:
         until = _down_until.get(alias, 0.0)
     if until > time.monotonic():
-        return f"failed {DOWN_SECONDS - (until - time.monotonic()):.0f} s ago; tried again soon"
+        failed = DOWN_SECONDS - (until - time.monotonic())
+        return f"failed {failed:.0f} s ago; tried again soon", None
     try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_is_in_recovery(), "
-                "CASE WHEN %s::pg_lsn IS NULL THEN true "
-                "ELSE pg_last_wal_replay_lsn() >= %s::pg_lsn END, " + LAG_SQL,
-                [wrote_at, wrote_at],
-            )
-            in_recovery, replayed, lag = cursor.fetchone()
+        facts = server_facts(alias, past=wrote_at)
     except DatabaseError as error:
         mark_down(alias)
-        return f"unreachable ({_first_line(error)})"
-    if not in_recovery:
-        return "not a standby (pg_is_in_recovery() is false): it may have been promoted"
-    if lag is not None and lag > max_lag_seconds():
-        return f"{lag:.1f} s behind the primary (at most {max_lag_seconds():g})"
-    if not replayed:
-        return "has not yet replayed this session's last write"
-    return None
+        return f"unreachable ({_first_line(error)})", None
+    lag = facts.lag_seconds
+    if not facts.in_recovery:
+        reason = "not a standby (pg_is_in_recovery() is false): it may have been promoted"
+    elif lag is not None and lag > max_lag_seconds():
+        reason = f"{lag:.1f} s behind the primary (at most {max_lag_seconds():g})"
+    elif not facts.replayed_past:
+        reason = "has not yet replayed this session's last write"
+    else:
+        reason = None
+    return reason, facts
 
 
 # The seconds a standby is behind: 0 when it has replayed all it received, else the age
@@ -222,10 +223,8 @@ class ServerFacts:
     # How far a standby is behind the primary (None on the primary).
     lag_seconds: float | None = None
     lag_bytes: int | None = None
-
-    @property
-    def is_replica(self) -> bool:
-        return self.alias != PRIMARY
+    # Whether it has replayed the WAL position asked about (true when none was).
+    replayed_past: bool = True
 
     def describe(self) -> str:
         """E.g. "replica_1 (127.0.0.1:5433), a standby (pg_is_in_recovery() = true),
@@ -242,14 +241,17 @@ class ServerFacts:
         return f"{self.alias} ({self.host}), a standby (pg_is_in_recovery() = {recovery}){lag}"
 
 
-def server_facts(alias: str) -> ServerFacts:
-    """Which server ``alias`` is: its address, whether it is a standby, its lag."""
+def server_facts(alias: str, *, past: str | None = None) -> ServerFacts:
+    """Which server ``alias`` is: its address, whether it is a standby, its lag, and
+    whether it has replayed the WAL position ``past`` (a session's last write)."""
     with connections[alias].cursor() as cursor:
         cursor.execute(
             "SELECT pg_is_in_recovery(), inet_server_addr()::text, inet_server_port(), "
-            "pg_last_wal_replay_lsn()::text, " + LAG_SQL
+            "pg_last_wal_replay_lsn()::text, "
+            "%s::pg_lsn IS NULL OR pg_last_wal_replay_lsn() >= %s::pg_lsn, " + LAG_SQL,
+            [past, past],
         )
-        in_recovery, address, port, replayed, lag = cursor.fetchone()
+        in_recovery, address, port, replayed, replayed_past, lag = cursor.fetchone()
     if address is None:  # a Unix socket
         host = f"Unix socket {settings.DATABASES[alias].get('HOST') or 'in its data folder'}"
     else:
@@ -265,7 +267,12 @@ def server_facts(alias: str) -> ServerFacts:
         except DatabaseError:
             lag_bytes = None  # the primary unreachable: the lag in seconds still says
     return ServerFacts(
-        alias=alias, host=host, in_recovery=bool(in_recovery), lag_seconds=lag, lag_bytes=lag_bytes
+        alias=alias,
+        host=host,
+        in_recovery=bool(in_recovery),
+        lag_seconds=lag,
+        lag_bytes=lag_bytes,
+        replayed_past=bool(replayed_past),
     )
 
 

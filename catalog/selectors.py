@@ -448,8 +448,11 @@ def nearest(
     outcome.neighbors = _neighbors(_within_distance(rows, metric, max_distance), column)
     outcome.seconds = time.perf_counter() - started
     if replica_aliases():
-        outcome.server = server_facts(queryset.db)
         answer = answered_by()
+        if answer is not None and answer.alias == queryset.db and answer.facts is not None:
+            outcome.server = answer.facts  # read when the replica was chosen
+        else:
+            outcome.server = server_facts(queryset.db)
         outcome.skipped_servers = list(answer.skipped) if answer is not None else []
     if with_recall:
         outcome.recall = _recall(outcome, exact_queryset)

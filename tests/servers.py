@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.cookies
 import os
 import pwd
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.parse
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +129,7 @@ class PostgresOnTcp:
             # the system user the wheel creates.
             self.system_user = "pgserver"
             ensure_user_exists(self.system_user)
-            ensure_prefix_permissions(self.pgdata)
-            account = pwd.getpwnam(self.system_user)
-            os.chown(self.pgdata, account.pw_uid, account.pw_gid)
+            give_to(self.pgdata, self.system_user)
         self._run(
             "initdb",
             "-D",
@@ -201,9 +203,7 @@ class Standby:
         )
         self.pgdata.mkdir(parents=True, mode=0o700)
         if primary.system_user is not None:
-            ensure_prefix_permissions(self.pgdata)
-            account = pwd.getpwnam(primary.system_user)
-            os.chown(self.pgdata, account.pw_uid, account.pw_gid)
+            give_to(self.pgdata, primary.system_user)
         primary._run(
             "pg_basebackup",
             "-D",
@@ -229,20 +229,57 @@ class Standby:
     def stop(self) -> None:
         self.primary._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
 
-    def superuser_sql(self, *statements: str) -> list[Any]:
+    def superuser_sql(self, database: str, *statements: str) -> list[Any]:
         """Run ``statements`` as the superuser over the Unix socket; the last one's rows."""
         rows: list[Any] = []
         with psycopg.connect(
-            host=str(self.pgdata),
-            port=self.port,
-            user="postgres",
-            dbname="postgres",
-            autocommit=True,
+            host=str(self.pgdata), port=self.port, user="postgres", dbname=database, autocommit=True
         ) as conn:
             for statement in statements:
                 cursor = conn.execute(statement)
                 rows = cursor.fetchall() if cursor.description else []
         return rows
+
+    def wait_for_rows(self, table: str, count: int, *, timeout: float = 20) -> None:
+        """Until the standby has replayed ``count`` rows of ``table`` (in the primary's
+        database); TimeoutError after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                rows = self.superuser_sql(self.primary.database, f"SELECT count(*) FROM {table}")
+                if rows[0][0] == count:
+                    return
+            except psycopg.Error:  # the table itself not replayed yet
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"the standby did not reach {count} rows of {table}")
+
+
+@contextlib.contextmanager
+def primary_and_standby(prefix: str) -> Iterator[tuple[PostgresOnTcp, Standby]]:
+    """A primary and its streaming hot standby in a new folder; both stopped and the
+    folder removed at the end. Not under pytest's temporary folder: each pytest run
+    makes that one private to its user again (mode 700), which would lock the servers'
+    own user out of their data."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    primary = PostgresOnTcp(folder / "primary")
+    standby = Standby(primary, folder / "standby")
+    try:
+        primary.init()
+        standby.init()
+        yield primary, standby
+    finally:
+        for server in (standby, primary):
+            if postgres_processes(server.pgdata):
+                server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def give_to(pgdata: Path, user: str) -> None:
+    """Make a data folder ``user``'s, and its parent folders passable to it."""
+    ensure_prefix_permissions(pgdata)
+    account = pwd.getpwnam(user)
+    os.chown(pgdata, account.pw_uid, account.pw_gid)
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

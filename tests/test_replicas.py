@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -21,7 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import PostgresOnTcp, Standby, manage, postgres_processes, run_python
+from tests.servers import (
+    PostgresOnTcp,
+    Standby,
+    manage,
+    postgres_processes,
+    primary_and_standby,
+    run_python,
+)
 
 ADMIN_PASSWORD = "a long admin password for the replica test"
 
@@ -55,19 +60,8 @@ def search(client, vector="3,1,2", k="4", **more):
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[PostgresOnTcp, Standby]]:
-    # Not under pytest's temporary folder: see tests/test_database_url.py.
-    folder = Path(tempfile.mkdtemp(prefix="vector-catalog-replicas-"))
-    primary = PostgresOnTcp(folder / "primary")
-    standby = Standby(primary, folder / "standby")
-    try:
-        primary.init()
-        standby.init()
+    with primary_and_standby("vector-catalog-replicas-") as (primary, standby):
         yield primary, standby
-    finally:
-        for server in (standby, primary):
-            if postgres_processes(server.pgdata):
-                server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
     assert postgres_processes(primary.pgdata) == []
     assert postgres_processes(standby.pgdata) == []
 
@@ -88,37 +82,12 @@ def app_env(servers: tuple[PostgresOnTcp, Standby]) -> dict[str, str]:
     }
     result = manage(env, "quickstart", "--no-serve")
     assert result.returncode == 0, result.stderr[-3000:]
-    wait_for_rows(standby, "catalog_item", 27)
+    standby.wait_for_rows("catalog_item", 27)
     return env
 
 
-def wait_for_rows(standby: Standby, table: str, count: int, timeout: float = 20) -> None:
-    """Until the standby has replayed ``count`` rows of ``table``."""
-    deadline = time.monotonic() + timeout
-    query = f"SELECT count(*) FROM {table}"
-    while time.monotonic() < deadline:
-        try:
-            rows = standby_sql(standby, query)
-            if rows and rows[0][0] == count:
-                return
-        except Exception:  # the table may not have been replayed yet
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the standby did not reach {count} rows of {table}")
-
-
 def standby_sql(standby: Standby, statement: str) -> list:
-    import psycopg
-
-    with psycopg.connect(
-        host=str(standby.pgdata),
-        port=standby.port,
-        user="postgres",
-        dbname=standby.primary.database,
-        autocommit=True,
-    ) as conn:
-        cursor = conn.execute(statement)
-        return cursor.fetchall() if cursor.description else []
+    return standby.superuser_sql(standby.primary.database, statement)
 
 
 def script(env: dict[str, str], code: str) -> dict:
@@ -212,7 +181,7 @@ def test_an_import_on_the_primary_is_searched_on_the_standby_after_catch_up(
     rows.write_text("embedding,label\n" + "".join(f'"[9,{n},1]",new {n}\n' for n in range(1, 6)))
     result = manage(app_env, "import_vectors", str(rows))
     assert result.returncode == 0, result.stderr[-3000:]
-    wait_for_rows(standby, "catalog_item", 27 + 5)
+    standby.wait_for_rows("catalog_item", 27 + 5)
     found = script(
         app_env,
         """
@@ -275,7 +244,7 @@ def test_a_user_reads_their_own_writes_and_a_lagging_standby_is_passed_over(
     # Once it is further behind than DATABASE_REPLICA_MAX_LAG, nobody reads from it.
     assert late["server"].startswith("the primary")
     assert "s behind the primary (at most 2)" in late["passed_over"]
-    wait_for_rows(standby, "catalog_item", 27 + 5 - 1)
+    standby.wait_for_rows("catalog_item", 27 + 5 - 1)
     again = script(app_env, 'print(json.dumps({"server": search(logged_in())["server"]}))')
     assert again["server"].startswith("replica_1")
 
