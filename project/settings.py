@@ -23,6 +23,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from project.embedded import default_pgdata
 
@@ -243,7 +244,15 @@ for number, url in enumerate(
     (url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()),
     start=1,
 ):
-    replica = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+    try:
+        replica = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+    except ValueError as error:  # an unknown scheme
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS: {error}") from error
+    if replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS: replica {number} is not a PostgreSQL URL "
+            "(postgres://user:password@host:5432/name): a replica is a standby of DATABASE_URL."
+        )
     replica.setdefault("OPTIONS", {}).update(
         {"connect_timeout": 2, "pool": {**POOL_OPTIONS["pool"], "min_size": 0, "timeout": 2}}
     )
@@ -251,7 +260,10 @@ for number, url in enumerate(
     replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica_{number}"] = replica
 DATABASE_ROUTERS = ["catalog.replicas.ReplicaRouter"]
-DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", 30))
+try:
+    DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", 30))
+except ValueError as error:
+    raise ImproperlyConfigured("DATABASE_REPLICA_MAX_LAG must be a number of seconds.") from error
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -99,3 +99,20 @@ def test_the_development_key_is_never_committed() -> None:
         text=True,
     )
     assert ignored.stdout.split() == [".secret_key", ".pgdata"]
+
+
+def test_read_replicas_are_postgresql_mirrors_of_the_primary_or_a_clear_error() -> None:
+    url = "postgres://catalog:secret@replica.example.com:5433/vector_catalog"
+    (databases,) = settings_of({"DATABASE_REPLICA_URLS": f" {url} "}, "DATABASES")
+    assert "'replica_1'" in databases
+    assert "'HOST': 'replica.example.com'" in databases
+    assert "'MIRROR': 'default'" in databases  # the tests never create it apart
+    for bad, message in [
+        ("mysql://a:b@host/name", "replica 1 is not a PostgreSQL URL"),
+        ("nonsense", "DATABASE_REPLICA_URLS: Scheme"),
+    ]:
+        result = run(["manage.py", "check"], {"DATABASE_REPLICA_URLS": bad})
+        assert result.returncode != 0
+        assert message in result.stderr
+    lag = run(["manage.py", "check"], {"DATABASE_REPLICA_MAX_LAG": "soon"})
+    assert "DATABASE_REPLICA_MAX_LAG must be a number of seconds." in lag.stderr
