@@ -16,7 +16,13 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -26,6 +32,7 @@ from import_export.formats.base_formats import CSV, JSON, TSV
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import Result, RowResult
 
+from catalog.import_rights import ImportRights
 from catalog.resources import vector_resource
 from catalog.services import (
     ImportReport,
@@ -36,10 +43,15 @@ from catalog.services import (
 )
 from catalog.tasks import start_check, start_export, start_import
 from catalog.uploads import (
+    BadTicket,
+    UploadFolderError,
+    UploadStorage,
     UploadTooLarge,
+    claim,
     preview_max_bytes,
     remove_upload,
     save_upload,
+    ticket_for,
     upload_path,
     upload_refused,
 )
@@ -79,6 +91,9 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
     confirm_form_class = VectorConfirmImportForm
     # One log entry per import instead of one per row: see catalog.tasks._log_import.
     skip_admin_log = True
+    # The library's own formats (JSON) keep their upload in the app's uploads folder,
+    # under a token; the confirm form carries a signed ticket for it (catalog.uploads).
+    tmp_storage_class = UploadStorage
 
     def get_resource_classes(self, request: HttpRequest) -> list[Any]:
         if self.resource_classes or getattr(self, "resource_class", None):
@@ -87,11 +102,29 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
 
     # Import -------------------------------------------------------------------
 
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # Whoever may add rows or change them may import: what a file may do beyond
+        # that is refused with the permission it needs (catalog.import_rights).
+        rights = ImportRights.of_admin(self, request)
+        return rights.add or rights.change
+
     def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
         initial = dict(super().get_confirm_form_initial(request, import_form))
         if import_form is not None:
             initial["replace"] = import_form.cleaned_data.get("replace", False)
+            # Not the file's name: a ticket only this user can redeem, for this model.
+            initial["import_file_name"] = ticket_for(
+                initial["import_file_name"], user=request.user, model=self.model
+            )
         return initial
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # The library's path (JSON) refuses, row by row, what the user may not write.
+        request = kwargs.get("request")
+        data = dict(super().get_import_data_kwargs(**kwargs))
+        if request is not None:
+            data["import_rights"] = ImportRights.of_admin(self, request)
+        return data
 
     def get_import_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = dict(super().get_import_context_data(**kwargs))
@@ -113,14 +146,26 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         if not import_form.is_valid():
             return super().import_action(request, **kwargs)
         input_format = self.get_import_formats()[int(import_form.cleaned_data["format"])]()
+        replace = import_form.cleaned_data.get("replace", False)
+        rights = ImportRights.of_admin(self, request)
+        refusal = rights.refusal(new=0, updated=0, replace=replace)
+        if refusal or (replace and not isinstance(input_format, FAST_FORMATS)):
+            import_form.add_error(
+                "replace", refusal or "Replace every row works with CSV and TSV files only."
+            )
+            return self._import_page(request, import_form, {})
+        context: dict[str, Any] = {}
         if not isinstance(input_format, FAST_FORMATS):
-            return super().import_action(request, **kwargs)
+            try:
+                return super().import_action(request, **kwargs)
+            except (UploadTooLarge, UploadFolderError) as error:
+                import_form.add_error("import_file", str(error))
+                return self._import_page(request, import_form, context)
 
         import_file = import_form.cleaned_data["import_file"]
-        context: dict[str, Any] = {}
         try:
             token = save_upload(import_file.chunks(), size=import_file.size)
-        except UploadTooLarge as error:
+        except (UploadTooLarge, UploadFolderError) as error:
             import_form.add_error("import_file", str(error))
             return self._import_page(request, import_form, context)
         if import_file.size > preview_max_bytes():
@@ -131,7 +176,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
                 model=self.model,
                 file_name=import_file.name,
                 delimiter=_delimiter(input_format),
-                replace=import_form.cleaned_data.get("replace", False),
+                replace=replace,
                 user=request.user,
             )
             return HttpResponseRedirect(
@@ -142,8 +187,9 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
                 stream,
                 model=self.model,
                 dry_run=True,
-                replace=import_form.cleaned_data.get("replace", False),
+                replace=replace,
                 delimiter=_delimiter(input_format),
+                rights=rights,
             )
         if report.file_error:
             remove_upload(token)
@@ -169,15 +215,21 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         try:
             input_format = formats[int(confirm_form.cleaned_data["format"])]()
         except (ValueError, IndexError):
-            raise PermissionDenied from None
-        if not isinstance(input_format, FAST_FORMATS):
-            return super().process_import(request, **kwargs)
-        token = confirm_form.cleaned_data["import_file_name"]
+            return HttpResponseBadRequest("Not an import format of this page.")
+        # The upload is found through the ticket the preview signed for this user and
+        # model, never through a name or path from the form.
         try:
+            token = claim(
+                confirm_form.cleaned_data["import_file_name"], user=request.user, model=self.model
+            )
             upload_path(token)
+        except BadTicket as error:
+            return HttpResponseBadRequest(f"Nothing was imported: {error}.")
         except (ValueError, FileNotFoundError) as error:
             messages.error(request, f"Nothing was imported: {error}")
             return HttpResponseRedirect(self._admin_url("import"))
+        if not isinstance(input_format, FAST_FORMATS):
+            return self._process_library_import(request, confirm_form, input_format, token)
         # The work goes to the task queue's worker; this request only queues it. The
         # upload stays on disk until the task has read it.
         progress = start_import(
@@ -191,6 +243,25 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         return HttpResponseRedirect(
             reverse("admin:catalog_taskprogress_change", args=[progress.pk])
         )
+
+    def _process_library_import(
+        self, request: HttpRequest, confirm_form: Any, input_format: Any, token: str
+    ) -> HttpResponse:
+        """The library's own path (JSON), reading the claimed upload: all or nothing."""
+        storage = UploadStorage(name=token, read_mode=input_format.get_read_mode())
+        dataset = input_format.create_dataset(storage.read())
+        result = self.process_dataset(dataset, confirm_form, request)
+        storage.remove()
+        if result.has_errors() or result.has_validation_errors():
+            reasons = {str(error.error) for row in result.rows for error in row.errors} | {
+                message
+                for invalid in result.invalid_rows
+                for messages_ in invalid.error_dict.values()
+                for message in messages_
+            }
+            messages.error(request, "Nothing was imported: " + " ".join(sorted(reasons)))
+            return HttpResponseRedirect(self._admin_url("import"))
+        return self.process_result(result, request)
 
     def _admin_url(self, view: str) -> str:
         opts = self.model._meta

@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from import_export import fields, resources, widgets
 
 from catalog.import_columns import ImportSchema
+from catalog.import_rights import ImportRights
 from catalog.vector_fields import VectorColumn, vector_columns
 from catalog.vectors import VectorError
 
@@ -46,6 +48,18 @@ class VectorWidget(widgets.Widget):
 class VectorModelResource(resources.ModelResource):
     """A ``ModelResource`` whose vector fields use ``VectorWidget``; a file without the
     primary key column adds its rows as new ones."""
+
+    def after_init_instance(self, instance: Any, new: bool, row: Any, **kwargs: Any) -> None:
+        # Refused as an error (not a validation error), so that the library rolls the
+        # whole import back: nothing is written beyond the user's permissions.
+        rights = kwargs.get("import_rights")
+        user = kwargs.get("user")
+        if rights is None and user is not None:
+            rights = ImportRights.of_user(user, self._meta.model)
+        refusal = rights.refuses_row(new=new) if rights is not None else None
+        if refusal:
+            raise PermissionDenied(refusal)
+        super().after_init_instance(instance, new, row, **kwargs)
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         key = self._meta.model._meta.pk.name

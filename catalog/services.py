@@ -25,6 +25,7 @@ from pgvector.django import HnswIndex, IvfflatIndex
 from catalog.csv_rows import BadRow, FileColumns, FileError, GoodRow, read_rows
 from catalog.db_errors import is_connection_lost
 from catalog.import_columns import ImportSchema
+from catalog.import_rights import ImportRights
 from catalog.selectors import stored_dimensions
 from catalog.staging import Staging, drop_staging
 from catalog.vector_fields import vector_columns
@@ -103,6 +104,7 @@ def import_vectors(
     strategy: str = "auto",
     delimiter: str = ",",
     progress: Progress | None = None,
+    rights: ImportRights | None = None,
 ) -> ImportReport:
     """Import a CSV/TSV file of ``model``'s rows, all or nothing.
 
@@ -115,7 +117,9 @@ def import_vectors(
     primary key (rows without one are added) with ``replace`` emptying the table first,
     either into the live vector indexes or, when cheaper, without them and the indexes
     built again after (``strategy``: ``auto``, ``live`` or ``rebuild``). Searches keep
-    working throughout; while an index is rebuilt they are exact scans.
+    working throughout; while an index is rebuilt they are exact scans. With
+    ``rights`` (the user's permissions), a file that would add, change or (``replace``)
+    delete more than they allow is refused whole, before anything is written.
     """
     started = time.perf_counter()
     report = ImportReport()
@@ -130,6 +134,10 @@ def import_vectors(
             staging = _stage(cursor, stream, schema, report, delimiter=delimiter, progress=progress)
             if staging is not None and report.file_error is None:
                 _check_whole_file(staging, report, replace=replace)
+            if rights is not None and report.ok:
+                report.file_error = rights.refusal(
+                    new=report.new, updated=report.updated, replace=replace
+                )
             report.phases["validate"] = time.perf_counter() - started
             if dry_run or not report.ok or staging is None:
                 transaction.set_rollback(True)

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django_tasks import task
 
+from catalog.import_rights import ImportRights
 from catalog.index_builds import (
     CLEANING_UP,
     SWAPPING,
@@ -176,8 +177,20 @@ def _read_upload(
     run.phase("validating")
     with open(upload_path(token), "rb") as stream:
         return import_vectors(
-            stream, model=model, dry_run=dry_run, progress=run.progress, **options
+            stream,
+            model=model,
+            dry_run=dry_run,
+            progress=run.progress,
+            rights=_rights_of_starter(run.progress_id, model),
+            **options,
         )
+
+
+def _rights_of_starter(progress_id: int, model: type[models.Model]) -> ImportRights | None:
+    """What the user who started the task may write now (None: started by no user,
+    as from the shell)."""
+    user = TaskProgress.objects.select_related("started_by").get(pk=progress_id).started_by
+    return None if user is None else ImportRights.of_user(user, model)
 
 
 @task()

@@ -2,24 +2,32 @@
 exports written by the task queue's worker, kept until they are downloaded.
 
 Files are written chunk by chunk (never whole in memory), named by a random hex
-token that the confirm form carries back, and removed after the confirm, after a
-failed preview, or when a day old. An upload over the size limit is dropped while it
-arrives (SizeLimitUploadHandler).
+token, and removed after the confirm, after a failed preview, or when a day old. An
+upload over the size limit is dropped while it arrives (SizeLimitUploadHandler).
+
+Nothing here trusts the client: the confirm form carries a *ticket* (``ticket_for``),
+the token signed together with the user who uploaded it and the model it is for;
+``claim`` gives the token back only to that user, for that model, within a day. The
+folder is the app's own (``VECTOR_IMPORT_DIR``), created mode 0700 and refused when
+another user owns it; its files are mode 0600.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
+from import_export.tmp_storages import BaseStorage
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_AGE_SECONDS = 24 * 3600
@@ -58,12 +66,30 @@ def upload_refused(request: HttpRequest) -> str | None:
     return request.META.get(_REFUSED)
 
 
+class UploadFolderError(ImproperlyConfigured):
+    """The uploads folder cannot be used safely."""
+
+
 def upload_dir() -> Path:
-    folder = Path(
-        getattr(settings, "VECTOR_IMPORT_DIR", None)
-        or Path(tempfile.gettempdir()) / "vector-catalog-imports"
-    )
+    """The folder uploads wait in: ``VECTOR_IMPORT_DIR``, else ``vector-imports`` in
+    ``MEDIA_ROOT``. Created mode 0700; refused when it belongs to another user (anyone
+    who owns it could read or swap the files)."""
+    configured = getattr(settings, "VECTOR_IMPORT_DIR", None)
+    media = getattr(settings, "MEDIA_ROOT", None)
+    if not configured and not media:
+        raise UploadFolderError(
+            "Set VECTOR_IMPORT_DIR (or MEDIA_ROOT) to a folder for uploads waiting to be imported."
+        )
+    folder = Path(configured or Path(str(media)) / "vector-imports")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.geteuid():
+        raise UploadFolderError(
+            f"The uploads folder {folder} belongs to another user (uid {info.st_uid}); "
+            "set VECTOR_IMPORT_DIR to a folder of this app's own."
+        )
+    if info.st_mode & 0o077:
+        folder.chmod(0o700)
     return folder
 
 
@@ -88,7 +114,7 @@ def save_upload(chunks: Iterable[bytes], *, size: int | None = None) -> str:
     path = upload_dir() / token
     written = 0
     try:
-        with open(path, "xb") as out:
+        with _create(path) as out:
             for chunk in chunks:
                 written += len(chunk)
                 if written > limit:
@@ -106,8 +132,13 @@ def new_file() -> tuple[str, Path]:
     sweep()
     token = secrets.token_hex(16)
     path = upload_dir() / token
-    path.touch(mode=0o600, exist_ok=False)
+    _create(path).close()
     return token, path
+
+
+def _create(path: Path) -> Any:
+    """A new file, readable and writable by this user only (never an existing one)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def upload_path(token: str) -> Path:
@@ -118,6 +149,51 @@ def upload_path(token: str) -> Path:
     if not path.exists() or path.is_dir():
         raise FileNotFoundError("The uploaded file is gone: upload it again.")
     return path
+
+
+_TICKET_SALT = "vector-import-upload"
+
+
+def ticket_for(token: str, *, user: Any, model: Any) -> str:
+    """What the confirm form carries for the upload ``token``: signed, and bound to the
+    user who uploaded it and the model it is for."""
+    return signing.dumps(
+        {"token": token, "user": user.pk, "model": model._meta.label}, salt=_TICKET_SALT
+    )
+
+
+class BadTicket(ValueError):
+    """A confirm form's upload ticket that is not this user's, for this model."""
+
+
+def claim(ticket: str, *, user: Any, model: Any) -> str:
+    """The upload token of ``ticket``, if ``user`` made it for ``model`` within a day;
+    ``BadTicket`` otherwise. The file may still be gone (``upload_path`` says so)."""
+    try:
+        data = signing.loads(ticket or "", salt=_TICKET_SALT, max_age=MAX_AGE_SECONDS)
+    except signing.BadSignature as error:
+        raise BadTicket("the upload is not one of yours, or it is more than a day old") from error
+    if not isinstance(data, dict) or data.get("user") != user.pk:
+        raise BadTicket("the upload is not one of yours")
+    if data.get("model") != model._meta.label or not _TOKEN.fullmatch(str(data.get("token"))):
+        raise BadTicket("the upload is not for this table")
+    return str(data["token"])
+
+
+class UploadStorage(BaseStorage):  # type: ignore[misc]
+    """django-import-export's temporary storage (its own formats' path, JSON), in the
+    uploads folder: ``name`` is an upload token, never a path."""
+
+    def save(self, data: bytes | str) -> None:
+        raw = data.encode(self.encoding or "utf-8") if isinstance(data, str) else data
+        self.name = save_upload([raw], size=len(raw))
+
+    def read(self) -> bytes | str:
+        raw = upload_path(self.name or "").read_bytes()
+        return raw if "b" in self.read_mode else raw.decode(self.encoding or "utf-8")
+
+    def remove(self) -> None:
+        remove_upload(self.name or "")
 
 
 def remove_upload(token: str) -> None:

@@ -189,7 +189,10 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# Uploads kept between the import preview and its confirmation (default: a temp folder).
+# Files the app keeps: uploads between the import preview and its confirmation, and
+# exports written by the task queue's worker (under MEDIA_ROOT/vector-imports unless
+# VECTOR_IMPORT_DIR names another folder). The web and worker processes share it.
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 VECTOR_IMPORT_DIR = os.environ.get("VECTOR_IMPORT_DIR", "")
 
 ROOT_URLCONF = "project.urls"
