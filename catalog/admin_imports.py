@@ -300,7 +300,9 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         # The library's default lists every pk in the table (a million choices for a
         # million rows); only the posted ones that exist matter.
         posted = [pk for pk in request.POST.getlist("export_items") if _is_key(self.model, pk)]
-        return list(self.model._default_manager.filter(pk__in=posted).values_list("pk", flat=True))
+        # Among the rows this admin shows the user (get_queryset: their own, say).
+        rows = self.get_queryset(request).filter(pk__in=posted)  # type: ignore[attr-defined]
+        return list(rows.values_list("pk", flat=True))
 
     def _do_file_export(
         self,

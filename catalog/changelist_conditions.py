@@ -61,7 +61,9 @@ def read_conditions(model_admin: Any, request: HttpRequest, *, ignore: set[str])
     ``ConditionsError`` when the changelist would refuse them."""
     params = condition_params(request.GET, ignore=ignore)
     if not params:
-        return Conditions(params)
+        # No filter asked for, but the admin may still show only some rows (a user's
+        # own, in a multi-tenant project): a search never reaches past them.
+        return Conditions(params, queryset=scoped_rows(model_admin, request))
     filtered = copy.copy(request)
     filtered.GET = params
     try:
@@ -76,6 +78,17 @@ def read_conditions(model_admin: Any, request: HttpRequest, *, ignore: set[str])
         described=_describe(changelist, params),
         sql=_where(changelist.queryset),
     )
+
+
+def scoped_rows(model_admin: Any, request: HttpRequest) -> QuerySet[Any] | None:
+    """The rows ``model_admin.get_queryset(request)`` keeps, when it keeps fewer than
+    the model's default manager (None: every row, as a search without conditions
+    reads them)."""
+    scoped = model_admin.get_queryset(request)
+    everything = model_admin.model._default_manager.all()
+    if scoped.query.where == everything.query.where and not scoped.query.distinct:
+        return None
+    return scoped.order_by()
 
 
 def _changelist(model_admin: Any, request: HttpRequest) -> Any:

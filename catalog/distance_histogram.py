@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -62,12 +63,16 @@ def distance_sample(
     neighbours: list[float],
     exclude_id: Any = None,
     rows: int = SAMPLE_ROWS,
+    within: QuerySet[Any] | None = None,
 ) -> DistanceSample:
     """The distances (as the page shows them) from ``vector`` to up to ``rows`` rows of
-    ``column``'s table: all of them when the table holds no more, else a random share
-    of its pages (``catalog.table_sample``)."""
+    ``column``'s table (of ``within``, the rows the page searched, when given): all of
+    them when there are no more, else a random share of the table's pages
+    (``catalog.table_sample``)."""
+    rows_searched = column.model._default_manager.all() if within is None else within.all()
     query = (
-        column.model._default_manager.exclude(**{f"{column.name}__isnull": True})
+        rows_searched.exclude(**{f"{column.name}__isnull": True})
+        .order_by()
         .annotate(sampled_distance=metric.function(column.name, vector))
         .values_list("sampled_distance", flat=True)
     )

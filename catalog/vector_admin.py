@@ -375,6 +375,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
                 metric=outcome.metric,
                 neighbours=[n.distance(outcome.metric) for n in outcome.neighbors],
                 exclude_id=outcome.exclude_id,
+                within=conditions.queryset,
             )
             context["distance_sample"] = sample
             context["distance_picture"] = histogram_svg(sample)

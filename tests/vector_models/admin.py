@@ -9,6 +9,7 @@ from tests.vector_models.models import (
     Document,
     HalfDocument,
     Listing,
+    Note,
     Passage,
     Product,
     SparseDocument,
@@ -63,3 +64,14 @@ class ListingAdmin(VectorModelAdmin):
     list_filter = ["shard"]
     search_fields = ["title"]
     date_hierarchy = "added"
+
+
+@admin.register(Note)
+class NoteAdmin(VectorModelAdmin):
+    """Each user sees only their own notes, as in a multi-tenant project."""
+
+    list_display = ["title", "owner"]
+    search_fields = ["title"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(owner=request.user)

@@ -204,3 +204,22 @@ class Listing(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Note(models.Model):
+    """A multi-tenant table: each row belongs to a user, and the admin shows each user
+    only their own (``NoteAdmin.get_queryset``)."""
+
+    owner = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+    title = models.CharField(max_length=100)
+    embedding = VectorField(dimensions=3)
+
+    class Meta:
+        indexes = [
+            HnswIndex(
+                name="note_embedding_hnsw", fields=["embedding"], opclasses=["vector_cosine_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
