@@ -22,6 +22,7 @@ from django.core.validators import MaxLengthValidator, ProhibitNullCharactersVal
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED, AutoFieldMixin
 
+from catalog.formula_guard import restore
 from catalog.vector_fields import VectorColumn, vector_columns
 from catalog.vectors import VectorError, plain_vector_text
 
@@ -127,6 +128,7 @@ class ImportColumn:
         if not text:
             return self._read_empty()
         if self._plain_text:
+            text = restore(text)  # an exported cell's quote (catalog.formula_guard)
             max_length = self.field.max_length
             if max_length is not None and len(text) > max_length:
                 self._check(text)  # raises the field's own message

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from import_export import fields, resources, widgets
 
+from catalog.formula_guard import neutralise, restore
 from catalog.import_columns import ImportSchema
 from catalog.import_rights import ImportRights
 from catalog.vector_fields import VectorColumn, vector_columns
@@ -60,6 +61,16 @@ class VectorModelResource(resources.ModelResource):
         if refusal:
             raise PermissionDenied(refusal)
         super().after_init_instance(instance, new, row, **kwargs)
+
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        return neutralise(super().export_field(field, instance, **kwargs))
+
+    def before_import_row(self, row: Any, **kwargs: Any) -> None:
+        # Exported text keeps no spreadsheet guard on its way back in.
+        for name, value in list(row.items()):
+            if isinstance(value, str):
+                row[name] = restore(value)
+        super().before_import_row(row, **kwargs)
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         key = self._meta.model._meta.pk.name

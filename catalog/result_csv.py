@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from catalog.formula_guard import neutralise
 from catalog.metrics import Metric
 from catalog.selectors import Neighbor
 
@@ -15,7 +16,8 @@ def neighbors_csv(
     neighbors: Iterable[Neighbor], metrics: Sequence[Metric], *, text: Callable[[Any], str]
 ) -> str:
     """One header line (``rank,id,label,embedding`` and one column per metric), then
-    one line per result: the vector as ``text`` writes it, floats exactly (repr)."""
+    one line per result: the vector as ``text`` writes it, floats exactly (repr), text
+    a spreadsheet would run as a formula neutralised (``catalog.formula_guard``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["rank", "id", "label", "embedding", *(metric.column for metric in metrics)])
@@ -23,8 +25,8 @@ def neighbors_csv(
         writer.writerow(
             [
                 neighbor.rank,
-                neighbor.id,
-                neighbor.label,
+                neutralise(neighbor.id),
+                neutralise(neighbor.label),
                 text(neighbor.embedding),
                 *(repr(neighbor.distances[metric.name]) for metric in metrics),
             ]

@@ -24,6 +24,7 @@ from pgvector.django import HnswIndex, IvfflatIndex
 
 from catalog.csv_rows import BadRow, FileColumns, FileError, GoodRow, read_rows
 from catalog.db_errors import is_connection_lost
+from catalog.formula_guard import guarding, neutralised_sql
 from catalog.import_columns import ImportSchema
 from catalog.import_rights import ImportRights
 from catalog.selectors import stored_dimensions
@@ -366,11 +367,36 @@ def export_chunks(
     chosen = [column for column in every if column in wanted] or list(every)
     rows = queryset.order_by("pk").values_list(*chosen)
     sql, params = rows.query.sql_with_params()
-    query = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)"
+    selected = _formula_safe(sql, params, queryset.model, chosen)
+    query = f"COPY ({selected}) TO STDOUT WITH (FORMAT csv, HEADER)"
     connection.ensure_connection()
     with connection.connection.cursor() as cursor, cursor.copy(query, params or None) as copy:
         for chunk in copy:
             yield bytes(chunk)
+
+
+def _formula_safe(sql: str, params: Any, model: type[models.Model], names: list[str]) -> str:
+    """``sql`` (selecting the fields ``names``) with its text columns neutralised for
+    spreadsheets (``catalog.formula_guard``); the other columns as they are, every
+    column under the name it had."""
+    fields = [model._meta.get_field(name) for name in names]
+    if not guarding() or not any(isinstance(f, _TEXT_FIELDS) for f in fields):
+        return sql
+    with connection.cursor() as cursor:  # the names the query gives its columns
+        cursor.execute(f"SELECT * FROM ({sql}) AS exported LIMIT 0", params)
+        headers = [column.name for column in cursor.description]
+    quote = connection.ops.quote_name
+    positional = ", ".join(f"c{number}" for number in range(len(headers)))
+    selected = ", ".join(
+        f"{neutralised_sql(f'c{number}') if isinstance(f, _TEXT_FIELDS) else f'c{number}'} "
+        f"AS {quote(header)}"
+        for number, (f, header) in enumerate(zip(fields, headers, strict=True))
+    )
+    # The inner query's order (by key) is kept: a scan of a subquery keeps its rows' order.
+    return f"SELECT {selected} FROM ({sql}) AS exported({positional})"
+
+
+_TEXT_FIELDS = (models.CharField, models.TextField)
 
 
 def model_vector_indexes(model: type[models.Model]) -> list[HnswIndex | IvfflatIndex]:

@@ -82,9 +82,7 @@ def test_similar_and_its_points_stay_inside_the_users_rows(tenants, conditions) 
     points = client.get(f"{BASE}{alices[0].pk}/similar/points/", conditions)
     assert_no_bob(points.content, bobs)
     data = json.loads(points.content)
-    assert set(data["sample"]["ids"]) | set(data["neighbours"]["ids"]) == {
-        n.pk for n in alices[1:]
-    }
+    assert set(data["sample"]["ids"]) | set(data["neighbours"]["ids"]) == {n.pk for n in alices[1:]}
 
 
 def test_another_users_row_has_no_similar_page_nor_points(tenants) -> None:
@@ -125,9 +123,7 @@ def test_exports_stay_inside_the_users_rows(tenants) -> None:
         },
     )
     # The form refuses an id that is not among the user's rows.
-    content = (
-        b"".join(chosen.streaming_content) if chosen.streaming else chosen.content
-    ).decode()
+    content = (b"".join(chosen.streaming_content) if chosen.streaming else chosen.content).decode()
     assert_no_bob(content, bobs)
 
 
