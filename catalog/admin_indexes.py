@@ -23,11 +23,10 @@ from catalog.index_health import HealthWarning, health_warnings
 from catalog.index_report import declaration, index_report
 from catalog.models import SearchDefault, TaskProgress
 from catalog.selectors import setting_source
+from catalog.task_permissions import MANAGE_PERMISSION
 from catalog.tasks import start_curve, start_index_change
 from catalog.tuning import DEFAULT_QUERIES, DEFAULT_TARGET, Curve, save_recommended
 from catalog.vector_fields import vector_columns
-
-MANAGE_PERMISSION = "catalog.manage_vector_indexes"
 
 
 class IndexCreateForm(forms.Form):
@@ -79,6 +78,11 @@ class IndexCreateForm(forms.Form):
         return {key: data[key] for key in keys}
 
 
+# Each pasted vector is a query run at every setting of the ladder: as many as the
+# sampled queries may be.
+MAX_PASTED_VECTORS = 1000
+
+
 class CurveForm(forms.Form):
     """What to measure an index's recall/latency curve with."""
 
@@ -89,8 +93,21 @@ class CurveForm(forms.Form):
     vectors = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Your own queries, one vector a line (empty: sample rows of the table).",
+        help_text=(
+            f"Your own queries, one vector a line, at most {MAX_PASTED_VECTORS:,} (empty: "
+            "sample rows of the table)."
+        ),
     )
+
+    def clean_vectors(self) -> str:
+        text = self.cleaned_data["vectors"]
+        lines = sum(1 for line in text.splitlines() if line.strip())
+        if lines > MAX_PASTED_VECTORS:
+            raise forms.ValidationError(
+                f"At most {MAX_PASTED_VECTORS:,} query vectors can be measured at once; "
+                f"{lines:,} were pasted."
+            )
+        return text
 
 
 def latest_curve(model: Any, index_name: str) -> TaskProgress | None:

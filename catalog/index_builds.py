@@ -18,6 +18,7 @@ from django.db import connection, models, transaction
 from django.db.models import Index
 
 from catalog.services import IndexBuildWatcher, Progress, model_vector_indexes
+from catalog.sql_names import identifier
 
 REBUILD_SUFFIX = "_rebuild"
 # The phases a build cannot be cancelled in: the swap, and the clean-up after a stop.
@@ -73,7 +74,7 @@ def concurrent_copy(definition: str, name: str) -> str:
         raise ValueError(f"not an index definition: {definition}")
     unique = match.group(1) or ""
     rest = definition[match.end() :]
-    return f"CREATE {unique}INDEX CONCURRENTLY {connection.ops.quote_name(name)} ON {rest}"
+    return f"CREATE {unique}INDEX CONCURRENTLY {identifier(name)} ON {rest}"
 
 
 def build_index(
@@ -129,7 +130,7 @@ def create_index(
 def drop_index(name: str) -> str:
     """``DROP INDEX CONCURRENTLY``: waits for the searches using it, blocks none."""
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {connection.ops.quote_name(name)}")
+        cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {identifier(name)}")
     return "dropped"
 
 
@@ -151,7 +152,7 @@ class _watching:
 def _swap(name: str, progress: Progress | None) -> None:
     if progress:
         progress(SWAPPING, 0, None)
-    quote = connection.ops.quote_name
+    quote = identifier
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX {quote(name)}")
         cursor.execute(f"ALTER INDEX {quote(rebuild_name(name))} RENAME TO {quote(name)}")
@@ -169,7 +170,7 @@ def clean_up_build(name: str) -> list[str]:
     seconds for a lock (a build whose client died may still hold one): then
     ``OperationalError``, and a later call does it."""
     dropped = []
-    quote = connection.ops.quote_name
+    quote = identifier
     for candidate, only_invalid in ((rebuild_name(name), False), (name, True)):
         validity = index_validity(candidate)
         if validity is None or (only_invalid and validity):

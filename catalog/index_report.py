@@ -17,6 +17,7 @@ from django.db import connection, models
 from catalog.metrics import Metric
 from catalog.selectors import VectorIndex, index_for, vector_indexes
 from catalog.services import model_vector_indexes
+from catalog.sql_names import identifier
 from catalog.vector_fields import VectorColumn, vector_columns
 
 # An HNSW build keeps its graph in memory: per row the value, its layer-0 neighbour
@@ -213,7 +214,7 @@ def _table_facts(table: str, *, count_rows: bool) -> TableFacts:
     with connection.cursor() as cursor:
         # Counted, not estimated: the statistics lag behind a bulk load (about 40 ms a
         # million 3-d rows).
-        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+        cursor.execute(f"SELECT count(*) FROM {identifier(table)}")
         (live,) = cursor.fetchone()
     return TableFacts(int(live), int(dead), int(size or 0), vacuumed, analyzed)
 

@@ -53,6 +53,8 @@ class VectorSearchPanel(Panel):
 
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:
         recorded = self.toolbar.stats.get("SQLPanel", {}).get("queries", [])
+        # A statement without SQL (a cursor's callproc, a driver's own) has nothing to say.
+        recorded = [query for query in recorded if isinstance(query.get("sql"), str)]
         statements = [(query["sql"], query.get("trans_id")) for query in recorded]
         queries = []
         indexes: dict[tuple[str, str], list[VectorIndex]] = {}  # per alias and table

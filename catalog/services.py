@@ -28,6 +28,7 @@ from catalog.formula_guard import guarding, neutralised_sql
 from catalog.import_columns import ImportSchema
 from catalog.import_rights import ImportRights
 from catalog.selectors import stored_dimensions
+from catalog.sql_names import identifier
 from catalog.staging import Staging, drop_staging
 from catalog.vector_fields import vector_columns
 
@@ -253,7 +254,7 @@ def _load(staging: Staging, report: ImportReport, *, replace: bool, progress: Pr
     staging.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     if replace:
         # Readers wait for this transaction (seconds: the index is built afterwards).
-        staging.cursor.execute(f"TRUNCATE {connection.ops.quote_name(staging.schema.table)}")
+        staging.cursor.execute(f"TRUNCATE {identifier(staging.schema.table)}")
     staging.apply(replace=replace)
     staging.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     progress("load", report.rows, report.rows)
@@ -385,7 +386,7 @@ def _formula_safe(sql: str, params: Any, model: type[models.Model], names: list[
     with connection.cursor() as cursor:  # the names the query gives its columns
         cursor.execute(f"SELECT * FROM ({sql}) AS exported LIMIT 0", params)
         headers = [column.name for column in cursor.description]
-    quote = connection.ops.quote_name
+    quote = identifier
     positional = ", ".join(f"c{number}" for number in range(len(headers)))
     selected = ", ".join(
         f"{neutralised_sql(f'c{number}') if isinstance(f, _TEXT_FIELDS) else f'c{number}'} "
@@ -436,7 +437,7 @@ def ensure_vector_indexes(
 def _drop_vector_indexes(model: type[models.Model]) -> None:
     with connection.cursor() as cursor:
         for index in model_vector_indexes(model):
-            cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(index.name)}")
+            cursor.execute(f"DROP INDEX IF EXISTS {identifier(index.name)}")
 
 
 def _lock_imports() -> None:

@@ -16,6 +16,7 @@ from django.db import connection
 
 from catalog.csv_rows import BadRow, FileColumns, GoodRow
 from catalog.import_columns import ImportColumn, ImportSchema, quoted_names
+from catalog.sql_names import identifier
 
 STAGING = "catalog_import_staging"
 # The most bad lines each bulk check lists (it counts them all).
@@ -23,7 +24,7 @@ LISTED_PER_CHECK = 1000
 
 
 def _quote(name: str) -> str:
-    return connection.ops.quote_name(name)
+    return identifier(name)
 
 
 class Staging:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from catalog.models import TaskProgress
 from catalog.replicas import remember_write
+from catalog.task_permissions import refusal
 from catalog.task_runs import FINISHED_PHASES, queue_row, reap_lost_tasks
 from catalog.tasks import cancel, import_checked, start_again
 from catalog.uploads import upload_path
@@ -166,10 +167,12 @@ class TaskProgressAdmin(admin.ModelAdmin):
         return progress
 
     def state_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        reap_lost_tasks()
+        # Who may see the task first: nobody else's request does any work on it.
         progress = self._visible(request, object_id)
         if progress is None:
             return JsonResponse({"error": "no such task"}, status=404)
+        reap_lost_tasks()
+        progress.refresh_from_db()
         state = task_state(progress)
         if state["finished"]:
             # The task wrote on the primary: the user's next pages read past it.
@@ -197,7 +200,7 @@ class TaskProgressAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(_page(progress))
         try:
             again = start_again(progress, user=request.user)
-        except (ValueError, FileNotFoundError) as error:
+        except (PermissionError, ValueError, FileNotFoundError) as error:
             messages.error(request, f"The task cannot be started again: {error}")
             return HttpResponseRedirect(_page(progress))
         return HttpResponseRedirect(_page(again))
@@ -259,6 +262,7 @@ class TaskProgressAdmin(admin.ModelAdmin):
             "may_act": self.may_act_on(request, progress),
             "may_start_again": state["phase"] in {"failed", "cancelled"}
             and self.may_act_on(request, progress)
+            and refusal(request.user, kind=progress.kind, arguments=progress.arguments) is None
             and _still_startable(progress),
             "original": progress,
         }

@@ -32,6 +32,7 @@ from catalog.index_builds import (
 )
 from catalog.models import TaskProgress
 from catalog.services import ImportReport, export_chunks, import_vectors
+from catalog.task_permissions import refusal
 from catalog.task_runs import CLEANUPS, TaskCancelled, TaskRun, queue_row, reap_lost_tasks
 from catalog.uploads import new_file, remove_upload, upload_path
 
@@ -71,7 +72,11 @@ def _queue(
 
 def start_again(progress: TaskProgress, *, user: Any, backend: str | None = None) -> TaskProgress:
     """Queue the same work as ``progress``'s task (one that failed, or was cancelled) as
-    a new task. ``ValueError`` when it cannot be (an import's file is gone)."""
+    a new task, for ``user``. ``PermissionError`` when ``user`` may not run it now,
+    ``ValueError`` when it cannot be (an import's file is gone)."""
+    refused = refusal(user, kind=progress.kind, arguments=progress.arguments)
+    if refused:
+        raise PermissionError(refused)
     if progress.kind in {"import", "check"}:
         upload_path(progress.arguments["token"])  # FileNotFoundError says it is gone
     if backend is None:  # the queue the task went to the first time
@@ -121,9 +126,16 @@ def _perform(
 ) -> dict[str, Any]:
     """Run ``work`` as the task's run; a cancelled run ends as ``cancelled``."""
     reap_lost_tasks()  # tasks whose worker died, noticed by the next one to run
+    progress = TaskProgress.objects.select_related("started_by").get(pk=progress_id)
+    # Asked again now: whoever started the task may have lost the permission since.
+    refused = refusal(progress.started_by, kind=progress.kind, arguments=progress.arguments)
     run = TaskRun(progress_id, final_phases=final_phases)
     try:
         with run:
+            if refused:
+                report = {"reason": f"Not run: {refused}", "refused": True}
+                run.finish(phase="failed", report=report)
+                return report
             return work(run)
     except Exception:
         if not run.cancelled:

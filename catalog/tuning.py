@@ -28,6 +28,7 @@ from catalog.selectors import (
     distance_queryset,
     search_settings,
 )
+from catalog.sql_names import identifier
 from catalog.vector_fields import VectorColumn
 
 # hnsw.ef_search values measured after k itself (the issue's ladder).
@@ -124,11 +125,11 @@ def sample_queries(column: VectorColumn, count: int, *, seed: int = 0) -> list[A
     """``count`` vectors of the table's rows, the same ones for the same seed (ordered
     by a hash of the primary key, not by chance)."""
     model = column.model
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)
+    table = identifier(model._meta.db_table)
+    pk = identifier(model._meta.pk.column)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {pk} FROM {table} WHERE {connection.ops.quote_name(column.column)} "
+            f"SELECT {pk} FROM {table} WHERE {identifier(column.column)} "
             f"IS NOT NULL ORDER BY md5({pk}::text || %s) LIMIT %s",
             [str(seed), count],
         )

@@ -40,6 +40,7 @@ from catalog.changelist_conditions import (
 from catalog.distance_histogram import distance_sample, histogram_svg, ordinal
 from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
 from catalog.replicas import reading_from_replica
+from catalog.request_checks import refusing_unreadable
 from catalog.result_csv import neighbors_csv
 from catalog.selectors import SearchOutcome, nearest
 from catalog.vector_fields import VectorColumn, vector_columns
@@ -179,13 +180,18 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
-        return [
+        patterns = [
             path("search/", wrap(self.search_view), name=self.url_name("search")),
             path(
                 "<path:object_id>/similar/", wrap(self.similar_view), name=self.url_name("similar")
             ),
             *super().get_urls(),  # type: ignore[misc]
         ]
+        # Every page of the model (the admin's own too): a parameter no page can read
+        # is a 400 before any work.
+        for pattern in patterns:
+            pattern.callback = refusing_unreadable(pattern.callback)
+        return patterns
 
     def search_form(self, data: Any = None, **kwargs: Any) -> VectorSearchForm:
         return self._query_form(VectorSearchForm, data, **kwargs)

@@ -35,6 +35,14 @@
     });
   }
 
+  // plotly reads hover text, legend names and titles as a little HTML (<b>, <a href>):
+  // the table's own text (labels, keys, field names) goes in as text, never as markup.
+  function escape(value) {
+    return String(value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
   function number(value) {
     if (value === null || value === undefined || Number.isNaN(value)) return "—";
     return Math.abs(value) >= 1e5 || (value !== 0 && Math.abs(value) < 1e-4)
@@ -45,11 +53,12 @@
   function describe(data, points, i, first) {
     var lines = [first];
     var label = points.labels && points.labels[i];
-    var name = label ? label + " (id " + points.ids[i] + ")" : "id " + points.ids[i];
+    var id = escape(points.ids[i]);
+    var name = label ? escape(label) + " (id " + id + ")" : "id " + id;
     lines.push(name);
     data.metrics.forEach(function (metric) {
       var values = points.distances[metric.name];
-      if (values) lines.push(metric.label + ": " + number(values[i]));
+      if (values) lines.push(escape(metric.label) + ": " + number(values[i]));
     });
     return lines.filter(Boolean).join("<br>");
   }
@@ -85,6 +94,7 @@
     var size = pointSize(sample.ids.length);
     var what = data.sampled ? "sampled " : "";
     var colour = data.colour;
+    var colourLabel = colour ? escape(colour.label) : "";
     if (!colour) {
       return [trace(sample, {
         name: sample.ids.length.toLocaleString() + " " + what + "rows",
@@ -94,11 +104,11 @@
     }
     if (colour.kind === "number") {
       return [trace(sample, {
-        name: colour.label,
-        text: texts(data, sample, function (i) { return colour.label + ": " + number(sample.colours[i]); }),
+        name: colourLabel,
+        text: texts(data, sample, function (i) { return colourLabel + ": " + number(sample.colours[i]); }),
         marker: {
           size: size, color: sample.colours, colorscale: "Viridis", showscale: true,
-          colorbar: { title: { text: colour.label }, thickness: 12 },
+          colorbar: { title: { text: colourLabel }, thickness: 12 },
         },
       })];
     }
@@ -125,8 +135,8 @@
         part.labels.push(sample.labels ? sample.labels[i] : "");
       });
       return trace(part, {
-        name: colour.label + " " + key + " (" + rows.length.toLocaleString() + ")",
-        text: texts(data, part, colour.label + ": " + key),
+        name: colourLabel + " " + escape(key) + " (" + rows.length.toLocaleString() + ")",
+        text: texts(data, part, colourLabel + ": " + escape(key)),
         marker: { size: size, color: CATEGORY_COLOURS[n % CATEGORY_COLOURS.length] },
       });
     });
@@ -154,7 +164,7 @@
         name: "the query",
         x: [q.x], y: [q.y], z: [q.z],
         customdata: [q.id],
-        text: ["<b>the query</b>" + (q.id !== null ? "<br>id " + q.id : "")],
+        text: ["<b>the query</b>" + (q.id !== null ? "<br>id " + escape(q.id) : "")],
         hovertemplate: "%{text}<extra></extra>",
         marker: { size: 8, color: QUERY_COLOUR, symbol: "diamond" },
       });
@@ -197,7 +207,7 @@
           box.dataset.drawn = "none";
           return null;
         }
-        var axis = function (title) { return { title: { text: title }, showspikes: false }; };
+        var axis = function (title) { return { title: { text: escape(title) }, showspikes: false }; };
         var layout = {
           height: 560,
           margin: { l: 0, r: 0, t: 10, b: 0 },
