@@ -1,5 +1,5 @@
-"""The query forms of the search and similar pages (GET parameters), for any model's
-vector fields."""
+"""The query forms of the search and similar pages (the parameters of their address),
+for any model's vector fields."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from catalog.metrics import Metric
+from catalog.query_vectors import REF_PARAM, recall
 from catalog.selectors import MAX_K, stored_dimensions
 from catalog.vector_fields import VectorColumn
 from catalog.vectors import VectorError
@@ -18,6 +19,12 @@ DEFAULT_K = 10
 ZERO_VECTOR_MESSAGE = (
     "The cosine distance to a zero vector is undefined: use a vector with a non-zero "
     "number, or pick another metric."
+)
+
+
+LOST_REFERENCE_MESSAGE = (
+    "This address refers to a query vector that is not kept here (another database?): "
+    "paste the vector again."
 )
 
 
@@ -116,7 +123,20 @@ class VectorSearchForm(NeighborsForm):
         widget=forms.TextInput(attrs={"placeholder": "[3, 1, 2]", "size": 40}),
     )
 
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        # A long vector arrives by reference (catalog.query_vectors): read it back.
+        self.lost_reference = False
+        if data is not None and data.get(REF_PARAM) and not data.get("vector"):
+            text = recall(data[REF_PARAM])
+            data = data.copy()
+            data["vector"] = text or ""
+            self.lost_reference = text is None
+        super().__init__(data, **kwargs)
+
     def clean(self) -> dict[str, Any]:
+        if self.lost_reference:
+            self.errors.pop("vector", None)
+            self.add_error("vector", LOST_REFERENCE_MESSAGE)
         cleaned = super().clean()
         column, text = cleaned.get("column"), cleaned.get("vector")
         if column is None or text is None:

@@ -129,3 +129,17 @@ class SearchDefault(models.Model):
             f"{self.saved_at:%Y-%m-%d}: recall@{self.k} {self.recall:.3f} over "
             f"{self.queries} sample queries (target {self.target:g})"
         )
+
+
+class QueryVector(models.Model):
+    """A query vector too long for an address (a 768-d or 1,536-d embedding as text is
+    15 to 30 KB; servers refuse request lines over a few KB). The search form posts it;
+    it is kept here under a digest of its text, and the results page's address carries
+    the digest (``?vector_ref=…``), so it can be reloaded and shared."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    text = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"query vector {self.digest[:12]}…"

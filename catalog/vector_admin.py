@@ -39,6 +39,7 @@ from catalog.changelist_conditions import (
 )
 from catalog.distance_histogram import distance_sample, histogram_svg, ordinal
 from catalog.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
+from catalog.query_vectors import REF_PARAM, results_query
 from catalog.replicas import reading_from_replica
 from catalog.request_checks import refusing_unreadable
 from catalog.result_csv import neighbors_csv
@@ -49,6 +50,7 @@ from catalog.vector_fields import VectorColumn, vector_columns
 # condition (its search box, list filters, date hierarchy).
 VECTOR_PARAMS = {
     "vector",
+    REF_PARAM,
     "field",
     "k",
     "metric",
@@ -241,9 +243,14 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, VectorImp
         return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
 
     def search_view(self, request: HttpRequest) -> HttpResponse:
-        """The rows nearest to a query vector typed by the user."""
+        """The rows nearest to a query vector typed by the user. The form posts (a
+        vector can be longer than an address may be); the answer is a redirect to the
+        results page's address, which can be reloaded and shared."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if request.method == "POST":
+            query = results_query(request.POST, request.GET)
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}", status=303)
         return reading_from_replica(request, functools.partial(self._search_page, request))
 
     def _search_page(self, request: HttpRequest) -> HttpResponse:
