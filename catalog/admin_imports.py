@@ -87,6 +87,8 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
     # shown whether or not the user may add rows (its own hides the rest then).
     import_export_change_list_template = "admin/vector_catalog/change_list_import_export.html"
     import_template_name = "admin/vector_catalog/import.html"
+    # The library's export page without its inline handler (Content-Security-Policy).
+    export_template_name = "admin/vector_catalog/export.html"
     import_form_class = VectorImportForm
     confirm_form_class = VectorConfirmImportForm
     # One log entry per import instead of one per row: see catalog.tasks._log_import.

@@ -23,6 +23,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from project.embedded import default_pgdata
@@ -82,6 +83,21 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles from this site only: no inline script or handler anywhere (the
+# admin's, ours, django-import-export's export page through our template). Images may
+# also be data: URIs (plotly's 3-d view draws its WebGL picture into one to save it).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -140,6 +156,13 @@ MIDDLEWARE = [
 ]
 
 DEBUG_TOOLBAR = DEBUG and not TESTING
+if not DEBUG_TOOLBAR:
+    # The Content-Security-Policy header (django-csp; Django 6 has it built in): every
+    # page but quickstart's, whose debug toolbar injects inline scripts and styles.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "csp.middleware.CSPMiddleware",
+    )
 if DEBUG_TOOLBAR:
     INSTALLED_APPS.append("debug_toolbar")
     # After authentication: the toolbar is shown to logged-in staff only.

@@ -313,6 +313,8 @@ class HttpSession:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
+        # The Location header of the last response (a redirect's target).
+        self.last_location = ""
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None
@@ -329,6 +331,7 @@ class HttpSession:
             content = response.read()
         finally:
             conn.close()
+        self.last_location = response.headers.get("Location", "")
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in http.cookies.SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
