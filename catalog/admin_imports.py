@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import (
@@ -290,6 +291,17 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         return TemplateResponse(request, [self.import_template_name], context, status=status)
 
     # Export -------------------------------------------------------------------
+
+    def export_action(self, request: HttpRequest) -> HttpResponse:
+        # The library reads the changelist's conditions from the address: one the list
+        # refuses is a message, as on the changelist, not a server error.
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters as error:
+            return HttpResponseBadRequest(
+                f"Nothing was exported: the list's conditions are not valid ({error}).",
+                content_type="text/plain; charset=utf-8",
+            )
 
     def export_admin_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         # The library's form would carry every selected id in the page (a million hidden

@@ -24,6 +24,7 @@ from catalog.models import TaskProgress
 from catalog.replicas import remember_write
 from catalog.task_permissions import refusal
 from catalog.task_runs import FINISHED_PHASES, queue_row, reap_lost_tasks
+from catalog.task_workers import QUIET_SECONDS, workers_connected
 from catalog.tasks import cancel, import_checked, start_again
 from catalog.uploads import upload_path
 
@@ -60,7 +61,14 @@ def task_state(progress: TaskProgress) -> dict[str, Any]:
         "status": queued.status if queued is not None else "",
         "reason": reason,
         "cancelling": progress.cancel_requested and phase not in FINISHED_PHASES,
+        "no_worker": _no_worker_for(progress, queued, elapsed),
     }
+
+
+def _no_worker_for(progress: TaskProgress, queued: Any, waited: float) -> bool:
+    """Whether a task still waiting for a worker has waited a while with none running."""
+    waiting = progress.phase == "waiting" and (queued is None or queued.status == "READY")
+    return bool(waiting and waited > QUIET_SECONDS and not workers_connected())
 
 
 # The phases the work reports, in words (an index build's come from PostgreSQL's

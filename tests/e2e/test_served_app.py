@@ -20,7 +20,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import BASE_DIR, admin_login
-from tests.servers import HttpSession, free_port, read_until, wait_until_no_postgres
+from tests.servers import (
+    HttpSession,
+    free_port,
+    keep_reading,
+    read_until,
+    wait_until_no_postgres,
+)
 from tests.test_settings import PRODUCTION_ENV
 
 PASSWORD = "served-admin-password"
@@ -121,6 +127,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     )
     try:
         read_until(process, r"Booting worker", timeout=180)
+        keep_reading(process)  # gunicorn logs every request: its pipe must not fill
         yield Served(url=f"http://127.0.0.1:{port}", port=port, python=python, env=env)
     finally:
         process.send_signal(signal.SIGTERM)

@@ -27,6 +27,8 @@
           if (note) { note.hidden = false; }
           if (button) { button.disabled = true; }
         }
+        var idle = document.getElementById("task-no-worker");
+        if (idle) { idle.hidden = !state.no_worker; }
         var bar = document.getElementById("task-bar");
         if (bar && state.total) { bar.max = state.total; bar.value = state.done; }
         window.setTimeout(poll, 1000);
