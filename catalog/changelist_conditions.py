@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
 from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
@@ -72,11 +73,18 @@ def read_conditions(model_admin: Any, request: HttpRequest, *, ignore: set[str])
         names = ", ".join(sorted(params))
         why = str(error) or "a filter this list does not have"
         raise ConditionsError(f"The list's conditions ({names}) are not valid: {why}.") from error
+    queryset = changelist.queryset
+    try:
+        queryset.query.sql_with_params()
+    except EmptyResultSet:
+        # A condition no row can meet (``title__in=`` with no value): Django writes no
+        # SQL for it. Said in SQL, so that every query built on it can be written.
+        queryset = changelist.root_queryset.extra(where=["FALSE"])
     return Conditions(
         params,
-        queryset=changelist.queryset,
+        queryset=queryset,
         described=_describe(changelist, params),
-        sql=_where(changelist.queryset),
+        sql=_where(queryset),
     )
 
 

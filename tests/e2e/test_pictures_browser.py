@@ -176,3 +176,19 @@ def test_without_javascript_the_search_page_keeps_its_table_and_says_why_no_pict
         expect(page.locator(".point-cloud")).not_to_have_attribute("data-drawn", re.compile("."))
     finally:
         context.close()
+
+
+MARKUP = '<b>x</b><a href="https://example.org">y</a>'
+
+
+def test_hover_text_shows_a_labels_markup_as_text(page: Page, logged_in: str) -> None:
+    load_seed_items()
+    Item.objects.create(label=MARKUP, embedding=[9, 0.5, 0.1])
+    page.goto(f"{logged_in}/admin/catalog/item/search/?vector=9,0.5,0.1&k=3")
+    image = drawn_plot(page)
+    text = hover(page, *on_page(page, pixels_of(image, RANK_1)))
+    assert "rank 1" in text
+    assert MARKUP in text  # shown as it is written, not as bold text and a link
+    assert (
+        page.locator(".point-cloud-plot .hovertext a, .point-cloud-plot .hovertext b").count() == 0
+    )
