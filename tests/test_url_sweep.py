@@ -17,7 +17,7 @@ from tests.vector_models.models import BitDocument, HalfDocument, SparseDocument
 # No shrinking: a failure is reported as found (shrinking hundreds of requests can take
 # minutes); the example names the page and every parameter.
 SWEEP = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],

@@ -184,7 +184,8 @@ MARKUP = '<b>x</b><a href="https://example.org">y</a>'
 def test_hover_text_shows_a_labels_markup_as_text(page: Page, logged_in: str) -> None:
     load_seed_items()
     Item.objects.create(label=MARKUP, embedding=[9, 0.5, 0.1])
-    page.goto(f"{logged_in}/admin/catalog/item/search/?vector=9,0.5,0.1&k=3")
+    # The same direction, twice as long: the nearest by cosine, drawn apart from the query.
+    page.goto(f"{logged_in}/admin/catalog/item/search/?vector=18,1,0.2&k=3")
     image = drawn_plot(page)
     text = hover(page, *on_page(page, pixels_of(image, RANK_1)))
     assert "rank 1" in text

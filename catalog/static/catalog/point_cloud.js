@@ -38,8 +38,9 @@
   // plotly reads hover text, legend names and titles as a little HTML (<b>, <a href>):
   // the table's own text (labels, keys, field names) goes in as text, never as markup.
   function escape(value) {
-    return String(value).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    // (Quotes need no escaping outside a tag, and plotly would show &quot; as it is.)
+    return String(value).replace(/[&<>]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;" }[c];
     });
   }
 
