@@ -9,6 +9,7 @@ import itertools
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 
 from catalog.import_rights import ImportRights
@@ -41,7 +42,11 @@ PERMISSIONS = [
 
 @pytest.fixture
 def items() -> list[Item]:
-    return [Item.objects.create(id=i, label=f"item {i}", embedding=[i, 1, 1]) for i in (1, 2, 3, 4)]
+    """Items 1 to 4, with the key sequence past them (new rows take 5 on)."""
+    made = [Item.objects.create(id=i, label=f"item {i}", embedding=[i, 1, 1]) for i in (1, 2, 3, 4)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('catalog_item', 'id'), 4)")
+    return made
 
 
 def user_with(*actions: str) -> User:
@@ -125,35 +130,27 @@ def test_a_permission_taken_away_after_the_preview_is_honoured_by_the_worker(ite
     assert Item.objects.get(pk=1).label == "item 1"
 
 
-def test_a_json_import_that_changes_rows_needs_the_change_permission(items) -> None:
+def json_preview(*actions: str, content: bytes) -> tuple[Client, object]:
+    """A client of a user with ``actions`` on items, and its preview of a JSON file."""
     client = Client()
-    client.force_login(user_with("add"))
-    content = b'[{"id": 1, "label": "changed", "embedding": "[1,2,3]"}]'
+    client.force_login(user_with(*actions))
+    upload = SimpleUploadedFile("v.json", content)
     preview = client.post(
-        IMPORT_URL,
-        {
-            "format": JSON_FORMAT,
-            "resource": "0",
-            "import_file": SimpleUploadedFile("v.json", content),
-        },
+        IMPORT_URL, {"format": JSON_FORMAT, "resource": "0", "import_file": upload}
     )
+    return client, preview
+
+
+def test_a_json_import_that_changes_rows_needs_the_change_permission(items) -> None:
+    content = b'[{"id": 1, "label": "changed", "embedding": "[1,2,3]"}]'
+    _, preview = json_preview("add", content=content)
     assert "confirm_form" not in preview.context or preview.context["confirm_form"] is None
     assert "catalog.change_item" in preview.content.decode()
     assert Item.objects.get(pk=1).label == "item 1"
 
 
 def test_a_json_import_of_new_rows_with_only_add_goes_through(items) -> None:
-    client = Client()
-    client.force_login(user_with("add"))
-    content = b'[{"label": "fresh", "embedding": "[1,2,3]"}]'
-    preview = client.post(
-        IMPORT_URL,
-        {
-            "format": JSON_FORMAT,
-            "resource": "0",
-            "import_file": SimpleUploadedFile("v.json", content),
-        },
-    )
+    client, preview = json_preview("add", content=b'[{"label": "fresh", "embedding": "[1,2,3]"}]')
     form = preview.context["confirm_form"]
     client.post(PROCESS_URL, {name: form.initial.get(name, "") for name in form.fields})
     assert Item.objects.filter(label="fresh").count() == 1

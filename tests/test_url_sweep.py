@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from catalog.models import Item, TaskProgress
+from catalog.query_vectors import REF_PARAM
+from catalog.vector_admin import VECTOR_PARAMS
 from tests.vector_models.models import BitDocument, HalfDocument, SparseDocument
 
 # No shrinking: a failure is reported as found (shrinking hundreds of requests can take
@@ -33,16 +35,8 @@ MODELS = {
 # What each page takes, and a few names it does not (a changelist filter of a field
 # that does not exist, a lookup on one that does).
 PARAMS = [
-    "vector",
-    "vector_ref",
-    "field",
-    "k",
-    "metric",
-    "exact",
-    "recall",
-    "format",
-    "max_distance",
-    "colour",
+    *sorted(VECTOR_PARAMS),
+    REF_PARAM,
     "q",
     "o",
     "p",
