@@ -5,11 +5,8 @@ looked at only by who may see it, and pasted curve vectors are capped."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 
@@ -19,16 +16,9 @@ from catalog.models import Item, TaskProgress
 from catalog.panels import VectorSearchPanel
 from catalog.sql_names import identifier
 from catalog.tasks import cancel, start_index_change
+from tests.test_index_page import THE_QUEUE, run_worker
 from tests.vector_data import admin_url
 from tests.vector_models.models import Document
-
-THE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-
-
-def run_worker() -> None:
-    call_command(
-        "db_worker", "--batch", "--interval", "0", "--no-startup-delay", stdout=io.StringIO()
-    )
 
 
 def index_manager() -> tuple[User, Client]:
