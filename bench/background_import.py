@@ -49,7 +49,8 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from catalog.models import Item, TaskProgress
+    from catalog.models import Item
+    from pgvector_admin.models import TaskProgress
 
     folder = Path(tempfile.mkdtemp(prefix="vector-bench-"))
     data = folder / "vectors.csv"
@@ -102,7 +103,7 @@ def main() -> None:
         check = TaskProgress.objects.latest("created")
         wait(check, "checked")
         confirm_started = time.perf_counter()
-        response = client.post(f"/admin/catalog/taskprogress/{check.pk}/import/")
+        response = client.post(f"/admin/pgvector_admin/taskprogress/{check.pk}/import/")
         confirm = time.perf_counter() - confirm_started
         assert response.status_code == 302, response.status_code
         imported = TaskProgress.objects.filter(kind="import").latest("created")
@@ -114,7 +115,13 @@ def main() -> None:
     def the_command() -> float:
         started = time.perf_counter()
         call_command(
-            "import_vectors", str(data), "--replace", stdout=io.StringIO(), stderr=io.StringIO()
+            "import_vectors",
+            "--model",
+            "catalog.Item",
+            str(data),
+            "--replace",
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
         )
         assert Item.objects.count() == args.rows
         return time.perf_counter() - started

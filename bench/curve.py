@@ -1,4 +1,4 @@
-"""The index page's recall/latency curve (catalog.tuning.measure_curve) at a million
+"""The index page's recall/latency curve (pgvector_admin.indexes.tuning.measure_curve) at a million
 3-d rows and at 100,000 x 768-d, with the time the sweep itself takes:
 
     uv run python bench/curve.py [--queries 100] [--k 10]
@@ -26,8 +26,8 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_django()
-    from catalog.metrics import COSINE
     from catalog.models import Item
+    from pgvector_admin.vectors.metrics import COSINE
 
     ensure_rows(1_000_000)
     sweep("1,000,000 x 3-d (Item)", Item, COSINE, args)
@@ -56,9 +56,9 @@ def high_dimensional_model():
 
 
 def sweep(label: str, model, metric, args) -> None:
-    from catalog.selectors import vector_indexes
-    from catalog.tuning import measure_curve, sample_queries
-    from catalog.vector_fields import vector_columns
+    from pgvector_admin.indexes.tuning import measure_curve, sample_queries
+    from pgvector_admin.search.queries import vector_indexes
+    from pgvector_admin.vectors.fields import vector_columns
 
     column = vector_columns(model)[0]
     (index,) = vector_indexes(model._meta.db_table)

@@ -1,4 +1,4 @@
-"""The search pages' distance sample (catalog.distance_histogram.distance_sample) at a
+"""The search pages' distance sample (pgvector_admin.search.histogram.distance_sample) at a
 million rows, against a raw baseline measured in the same run:
 
     uv run python bench/distance_sample.py [--rows 20000] [--repeat 7]
@@ -24,10 +24,10 @@ def main() -> None:
     setup_django()
     from django.db import connection
 
-    from catalog.distance_histogram import distance_sample
-    from catalog.metrics import COSINE
     from catalog.models import Item
-    from catalog.vector_fields import vector_columns
+    from pgvector_admin.search.histogram import distance_sample
+    from pgvector_admin.vectors.fields import vector_columns
+    from pgvector_admin.vectors.metrics import COSINE
 
     ensure_rows(1_000_000)
     with connection.cursor() as cursor:

@@ -71,7 +71,7 @@ def declare_model(dimensions: int) -> Any:
 def register_admin(model: Any) -> None:
     from django.contrib import admin
 
-    from catalog.vector_admin import VectorModelAdmin
+    from pgvector_admin.admin.vector_admin import VectorModelAdmin
 
     admin.site.register(model, VectorModelAdmin)
 

@@ -77,7 +77,7 @@ def declare_model(type_name: str, dimensions: int) -> Any:
 def register_admins(models: dict[str, Any]) -> None:
     from django.contrib import admin
 
-    from catalog.vector_admin import VectorModelAdmin
+    from pgvector_admin.admin.vector_admin import VectorModelAdmin
 
     for model in models.values():
         admin.site.register(model, VectorModelAdmin)
@@ -167,9 +167,9 @@ def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, ar
     from django.db import connection
     from django.test import Client
 
-    from catalog.metrics import COSINE
-    from catalog.selectors import index_for, nearest, search_settings
-    from catalog.vector_fields import VectorColumn
+    from pgvector_admin.search.queries import index_for, nearest, search_settings
+    from pgvector_admin.vectors.fields import VectorColumn
+    from pgvector_admin.vectors.metrics import COSINE
 
     print(f"\n## {type_name}({args.dimensions}), {args.rows:,} rows", flush=True)
     figures = load(type_name, data)

@@ -43,8 +43,12 @@ def main() -> None:
     from django.db import connection
 
     from catalog.models import INDEX_NAME, Item
-    from catalog.resources import vector_resource
-    from catalog.services import ensure_vector_indexes, export_vectors, import_vectors
+    from pgvector_admin.transfer.resources import vector_resource
+    from pgvector_admin.transfer.services import (
+        ensure_vector_indexes,
+        export_vectors,
+        import_vectors,
+    )
 
     table = Item._meta.db_table
     folder = Path(tempfile.mkdtemp(prefix="vector-bench-"))
@@ -143,7 +147,15 @@ def main() -> None:
     row("raw total", raw_big + raw_big_build, m)
     out = io.StringIO()
     started = time.perf_counter()
-    call_command("import_vectors", str(big), "--replace", stdout=out, stderr=io.StringIO())
+    call_command(
+        "import_vectors",
+        "--model",
+        "catalog.Item",
+        str(big),
+        "--replace",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     command_total = time.perf_counter() - started
     print(out.getvalue().strip())
     assert Item.objects.count() == m

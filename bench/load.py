@@ -216,10 +216,10 @@ def raw_sql_client(page: str, ids: list[int]) -> Iterator[Callable[[random.Rando
     import psycopg
     from django.db import connection
 
-    from catalog.metrics import COSINE
     from catalog.models import Item
-    from catalog.selectors import index_for, search_settings
-    from catalog.vector_fields import VectorColumn
+    from pgvector_admin.search.queries import index_for, search_settings
+    from pgvector_admin.vectors.fields import VectorColumn
+    from pgvector_admin.vectors.metrics import COSINE
 
     column = VectorColumn.of(Item, "embedding")
 

@@ -33,7 +33,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from catalog.vector_admin import VectorModelAdmin
+    from pgvector_admin.admin.vector_admin import VectorModelAdmin
 
     hd_model = None
     if not args.skip_768:

@@ -7,12 +7,12 @@ Starts a primary and a hot standby from the wheel's binaries (as tests/test_repl
 does: initdb, pg_basebackup -R, streaming replication on loopback), loads ``--rows``
 random 3-d vectors into the seed's Item table on the primary with the app's importer
 (COPY, then the HNSW index), waits for the standby to replay them, then runs
-``--workers`` processes of the app, each calling ``catalog.selectors.nearest`` (k=10,
+``--workers`` processes of the app, each calling ``pgvector_admin.search.queries.nearest`` (k=10,
 cosine, through the index) in a loop for ``--seconds``, three ways:
 
   primary alone     DATABASE_REPLICA_URLS unset: every search on the primary
   the router        with the replica: each search chosen as a page chooses it
-                    (catalog.replicas.choose: a check of the standby, then the search)
+                    (pgvector_admin.replicas.choose: a check of the standby, then the search)
   half each         searches alternate between the two servers (capacity of both)
 
 Both servers and every worker share this machine's cores, so a replica cannot add
@@ -41,11 +41,11 @@ WORKER = """
 import json, os, random, sys, time
 import django
 django.setup()
-from catalog.metrics import COSINE
+from pgvector_admin.vectors.metrics import COSINE
 from catalog.models import Item
-from catalog.replicas import choose, reading
-from catalog.selectors import nearest
-from catalog.vector_fields import vector_columns
+from pgvector_admin.replicas import choose, reading
+from pgvector_admin.search.queries import nearest
+from pgvector_admin.vectors.fields import vector_columns
 
 mode, seconds = sys.argv[1], float(sys.argv[2])
 column = vector_columns(Item)[0]
@@ -117,7 +117,7 @@ def load(env: dict[str, str], folder: Path, rows: int) -> None:
             x, y, z = (rng.uniform(-1, 1) for _ in range(3))
             out.write(f'"[{x:.6f},{y:.6f},{z:.6f}]",row {number}\n')
     started = time.perf_counter()
-    result = manage(env, "import_vectors", "--replace", str(path))
+    result = manage(env, "import_vectors", "--model", "catalog.Item", "--replace", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     print(f"imported {rows:,} rows on the primary in {time.perf_counter() - started:.1f} s")
 

@@ -5,7 +5,7 @@
 Three timings of the same work, in the same run, on the same database:
   raw SQL   psycopg alone: fetch the row's embedding, then the k-NN query with the
             same SET LOCAL settings in a transaction: the floor.
-  selector  catalog.selectors.similar_to(), as every page and command calls it.
+  selector  pgvector_admin.search.queries.similar_to(), as every page and command calls it.
   page      GET /admin/catalog/item/<pk>/similar/?k=10 through Django's full stack
             (middleware, session, admin, template): the server time of the page.
 The query's EXPLAIN is printed so that the index use can be seen.
@@ -32,10 +32,15 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from catalog.metrics import COSINE
     from catalog.models import Item
-    from catalog.selectors import distance_queryset, index_for, search_settings, similar_to
-    from catalog.vector_fields import VectorColumn
+    from pgvector_admin.search.queries import (
+        distance_queryset,
+        index_for,
+        search_settings,
+        similar_to,
+    )
+    from pgvector_admin.vectors.fields import VectorColumn
+    from pgvector_admin.vectors.metrics import COSINE
 
     ensure_rows(args.rows)
     column = VectorColumn.of(Item, "embedding")

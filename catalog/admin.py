@@ -1,5 +1,5 @@
 """The catalog's own models in the admin, each one user of the reusable vector admin
-(``catalog.vector_admin``): the seed's Item and the handwritten digits."""
+(``pgvector_admin.admin.vector_admin``): the seed's Item and the handwritten digits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from catalog.digit_pictures import digit_svg
 from catalog.models import Digit, Item
-from catalog.vector_admin import VectorModelAdmin
+from pgvector_admin.admin import VectorModelAdmin
 
 
 @admin.register(Item)
@@ -47,7 +47,3 @@ class DigitAdmin(VectorModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
-
-
-# Background tasks: registered by its module.
-from catalog import task_admin  # noqa: E402, F401

@@ -23,7 +23,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
-from catalog.db_errors import is_connection_lost
+from pgvector_admin.db.errors import is_connection_lost
 
 logger = logging.getLogger(__name__)
 

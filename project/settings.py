@@ -12,7 +12,7 @@ DJANGO_SECURE_PROXY_SSL_HEADER  1 when a proxy in front terminates TLS (X-Forwar
 DJANGO_HSTS_SECONDS     Strict-Transport-Security max-age with DEBUG off (default 1 year)
 DATABASE_POOL_SIZE      the most connections one process opens (psycopg's pool; default 10)
 DATABASE_REPLICA_URLS   comma-separated URLs of streaming read replicas of DATABASE_URL: the
-                        vector searches and the changelist read from them (catalog.replicas)
+                        vector searches and the changelist read from them (pgvector_admin.replicas)
 DATABASE_REPLICA_MAX_LAG  seconds a replica may be behind and still serve (default 30)
 """
 
@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     # in PostgreSQL (django-tasks-db), worked by `manage.py db_worker`. No broker.
     "django_tasks",
     "django_tasks_db",
+    "pgvector_admin",
     "catalog",
 ]
 
@@ -131,6 +132,8 @@ if TESTING:
         "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
         "queue": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
     }
+    # The check that says so is meant for sites, not for these tests.
+    SILENCED_SYSTEM_CHECKS = ["pgvector_admin.W005"]
 
 if TESTING:
     # Models of every vector type, registered with the vector admin: the tests' own.
@@ -149,8 +152,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After the session: a request that wrote keeps the primary's WAL position in it,
-    # so that the user's next pages read their own writes (catalog.replicas).
-    "catalog.replicas.ReadYourWritesMiddleware",
+    # so that the user's next pages read their own writes (pgvector_admin.replicas).
+    "pgvector_admin.replicas.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -186,7 +189,7 @@ DEBUG_TOOLBAR_PANELS = [
     "debug_toolbar.panels.settings.SettingsPanel",
     "debug_toolbar.panels.headers.HeadersPanel",
     "debug_toolbar.panels.request.RequestPanel",
-    "catalog.panels.VectorSearchPanel",
+    "pgvector_admin.toolbar.panel.VectorSearchPanel",
     "debug_toolbar.panels.sql.SQLPanel",
     "debug_toolbar.panels.staticfiles.StaticFilesPanel",
     "debug_toolbar.panels.templates.TemplatesPanel",
@@ -201,14 +204,8 @@ DEBUG_TOOLBAR_PANELS = [
 # Import needs the "add" permission on Item, export the "view" permission.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-# The largest file the admin's import accepts; bigger files: manage.py import_vectors.
-VECTOR_IMPORT_MAX_BYTES = int(os.environ.get("VECTOR_IMPORT_MAX_BYTES", 2 * 1024**3))
-# Bigger uploads are previewed (checked) by the task queue's worker, not in the request.
-VECTOR_IMPORT_PREVIEW_MAX_BYTES = int(
-    os.environ.get("VECTOR_IMPORT_PREVIEW_MAX_BYTES", 10 * 1024 * 1024)
-)
 FILE_UPLOAD_HANDLERS = [
-    "catalog.uploads.SizeLimitUploadHandler",
+    "pgvector_admin.transfer.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
@@ -216,7 +213,6 @@ FILE_UPLOAD_HANDLERS = [
 # exports written by the task queue's worker (under MEDIA_ROOT/vector-imports unless
 # VECTOR_IMPORT_DIR names another folder). The web and worker processes share it.
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
-VECTOR_IMPORT_DIR = os.environ.get("VECTOR_IMPORT_DIR", "")
 
 ROOT_URLCONF = "project.urls"
 
@@ -264,7 +260,7 @@ else:
 DATABASES["default"].setdefault("OPTIONS", {}).update(POOL_OPTIONS)
 
 # Read replicas: replica_1, replica_2… in the order given. Reads of the vector pages go
-# to them (catalog.replicas.ReplicaRouter); a replica that fails is skipped, quickly:
+# to them (pgvector_admin.replicas.ReplicaRouter); a replica that fails is skipped, quickly:
 # it gets a short connect timeout and a pool that waits briefly.
 for number, url in enumerate(
     (url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()),
@@ -285,11 +281,23 @@ for number, url in enumerate(
     # The tests' own database: a replica is the primary's copy, never created apart.
     replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica_{number}"] = replica
-DATABASE_ROUTERS = ["catalog.replicas.ReplicaRouter"]
+DATABASE_ROUTERS = ["pgvector_admin.replicas.ReplicaRouter"]
 try:
-    DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", 30))
+    REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", 30))
 except ValueError as error:
     raise ImproperlyConfigured("DATABASE_REPLICA_MAX_LAG must be a number of seconds.") from error
+
+# django-pgvector-admin's settings (pgvector_admin/conf.py has every key and default).
+PGVECTOR_ADMIN = {
+    # The largest file the admin's import accepts; bigger files: manage.py import_vectors.
+    "IMPORT_MAX_BYTES": int(os.environ.get("VECTOR_IMPORT_MAX_BYTES", 2 * 1024**3)),
+    # Bigger uploads are previewed (checked) by the task queue's worker, not in the request.
+    "IMPORT_PREVIEW_MAX_BYTES": int(
+        os.environ.get("VECTOR_IMPORT_PREVIEW_MAX_BYTES", 10 * 1024 * 1024)
+    ),
+    "IMPORT_DIR": os.environ.get("VECTOR_IMPORT_DIR", ""),
+    "REPLICA_MAX_LAG": REPLICA_MAX_LAG,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -10,9 +10,9 @@ from django.db import connection
 from django.test import Client
 from pgvector import SparseVector
 
-from catalog import selectors
 from catalog.models import Item
 from catalog.samples import load_seed_items
+from pgvector_admin.search import queries as selectors
 from tests.vector_data import clustered
 from tests.vector_models.models import (
     BitDocument,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import random
 
-from catalog.metrics import Metric
 from catalog.models import Item
-from catalog.vector_fields import VectorColumn
+from pgvector_admin.vectors.fields import VectorColumn
+from pgvector_admin.vectors.metrics import Metric
 
 # The seed's Item.embedding, as the selectors and forms take it.
 ITEM_EMBEDDING = VectorColumn.of(Item, "embedding")
@@ -48,3 +48,8 @@ def exact_nearest(
     sign = -1 if metric.negated else 1
     rows.sort(key=lambda row: sign * row[1])
     return rows[:k]
+
+
+def task_url(pk: int, view: str = "change") -> str:
+    """The address of a background task's page (or of its ``state``, ``cancel``… view)."""
+    return f"/admin/pgvector_admin/taskprogress/{pk}/{view}/"

@@ -43,7 +43,7 @@ NEEDS = {
     "similar": "view_item",
     "export page": "view_item",
     "export": "view_item",
-    # Add or change (catalog.import_rights): what the file does is checked in turn.
+    # Add or change (pgvector_admin.transfer.rights): what the file does is checked in turn.
     "import page": "add_item",
     "import": "add_item",
 }

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
 from catalog.models import Item
-from catalog.uploads import upload_dir
+from pgvector_admin.transfer.uploads import upload_dir
 from tests.conftest import staff_client
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +154,7 @@ def test_rows_with_existing_ids_update_them(admin_client) -> None:
     assert Item.objects.count() == 1
 
 
-@override_settings(VECTOR_IMPORT_MAX_BYTES=100)
+@override_settings(PGVECTOR_ADMIN={"IMPORT_MAX_BYTES": 100})
 def test_an_upload_over_the_size_limit_is_refused(admin_client) -> None:
     before = set(uploads_left())
     response = upload(admin_client, b"label,embedding\n" + b'x,"[1,2,3]"\n' * 20)
@@ -246,7 +246,7 @@ def test_export_of_chosen_columns(admin_client) -> None:
     assert b"".join(response.streaming_content).decode().splitlines() == ["embedding", '"[1,2,3]"']
 
 
-@override_settings(VECTOR_IMPORT_MAX_BYTES=100_000)
+@override_settings(PGVECTOR_ADMIN={"IMPORT_MAX_BYTES": 100_000})
 def test_a_big_upload_is_dropped_while_it_arrives(admin_client) -> None:
     content = b"label,embedding\n" + b'x,"[1,2,3]"\n' * 1_000_000  # 12 MB
     response = upload(admin_client, content)
@@ -259,13 +259,13 @@ def test_the_size_limit_handler_stops_at_the_first_chunk_past_the_limit() -> Non
     from django.core.files.uploadhandler import SkipFile
     from django.test import RequestFactory
 
-    from catalog.uploads import SizeLimitUploadHandler, upload_refused
+    from pgvector_admin.transfer.uploads import SizeLimitUploadHandler, upload_refused
 
     request = RequestFactory().post("/")
     handler = SizeLimitUploadHandler(request)
     handler.new_file("import_file", "v.csv", "text/csv", None)
     chunk = b"x" * 65_536
-    with override_settings(VECTOR_IMPORT_MAX_BYTES=150_000):
+    with override_settings(PGVECTOR_ADMIN={"IMPORT_MAX_BYTES": 150_000}):
         assert handler.receive_data_chunk(chunk, 0) == chunk
         assert handler.receive_data_chunk(chunk, 65_536) == chunk
         with pytest.raises(SkipFile):

@@ -1,4 +1,4 @@
-"""The pictures' pages and points (catalog.admin_pictures): the search and similar
+"""The pictures' pages and points (pgvector_admin.admin.pictures): the search and similar
 pages ask for the query, its neighbours and a sample; the changelist's Map button opens
 a map of the filtered rows coloured by a field; bad input is a clear 400."""
 

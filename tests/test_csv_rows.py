@@ -2,9 +2,16 @@ import io
 
 import pytest
 
-from catalog.csv_rows import BadRow, FileColumns, FileError, GoodRow, read_rows, sniff_delimiter
-from catalog.import_columns import ImportSchema
 from catalog.models import Item
+from pgvector_admin.transfer.columns import ImportSchema
+from pgvector_admin.transfer.csv_rows import (
+    BadRow,
+    FileColumns,
+    FileError,
+    GoodRow,
+    read_rows,
+    sniff_delimiter,
+)
 
 
 def rows(content: bytes, **kwargs) -> list:

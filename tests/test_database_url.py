@@ -128,7 +128,7 @@ def test_the_seed_worked_example_through_database_url(prepared: dict[str, str]) 
 def test_a_csv_import_through_database_url(prepared: dict[str, str], tmp_path: Path) -> None:
     upload = tmp_path / "more.csv"
     upload.write_text('label,embedding\nimported one,"[9,9,1]"\nimported two,"[1,9,9]"\n')
-    result = manage(prepared, "import_vectors", str(upload))
+    result = manage(prepared, "import_vectors", "--model", "catalog.Item", str(upload))
     assert result.returncode == 0, result.stderr[-3000:]
     count = run_python(
         prepared,

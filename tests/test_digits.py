@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from catalog.metrics import L2
 from catalog.models import DIGIT_INDEX_NAME, Digit
 from catalog.samples import load_digits, read_digits
-from catalog.selectors import similar_to
-from catalog.vector_fields import VectorColumn
+from pgvector_admin.search.queries import similar_to
+from pgvector_admin.vectors.fields import VectorColumn
+from pgvector_admin.vectors.metrics import L2
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""How near the neighbours are (catalog.distance_histogram): the sampled distances
+"""How near the neighbours are (pgvector_admin.search.histogram): the sampled distances
 against numpy's, the sample read with TABLESAMPLE, and the picture on the pages."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from catalog.distance_histogram import distance_sample, histogram_svg, ordinal
-from catalog.metrics import COSINE
-from catalog.vector_fields import vector_columns
+from pgvector_admin.search.histogram import distance_sample, histogram_svg, ordinal
+from pgvector_admin.vectors.fields import vector_columns
+from pgvector_admin.vectors.metrics import COSINE
 from tests.vector_data import admin_url, as_array
 from tests.vector_models.models import Document
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from catalog.models import Digit
 from catalog.samples import load_digits
-from catalog.vector_fields import vector_columns
+from pgvector_admin.vectors.fields import vector_columns
 from tests.vector_data import MODELS_WITH_DATA, admin_url
 
 pytestmark = pytest.mark.django_db

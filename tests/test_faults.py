@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 
 from catalog.models import Item
-from catalog.services import ImportInterrupted, import_vectors
+from pgvector_admin.transfer.services import ImportInterrupted, import_vectors
 from tests.servers import wait_until_no_postgres
 
 embedded_only = pytest.mark.skipif(
@@ -220,7 +220,7 @@ def test_a_lost_connection_anywhere_in_the_request_is_a_503_any_other_error_a_50
 def test_an_error_caused_by_a_lost_connection_in_a_view_is_a_503_any_other_is_not() -> None:
     from django.test import RequestFactory
 
-    from catalog.services import ImportReport
+    from pgvector_admin.transfer.services import ImportReport
     from project.middleware import DatabaseUnavailableMiddleware
 
     middleware = DatabaseUnavailableMiddleware(lambda request: HttpResponse())

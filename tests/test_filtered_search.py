@@ -258,7 +258,7 @@ def test_the_page_states_the_distance_and_the_cap(admin_client: Client) -> None:
 def test_an_index_scan_cut_short_by_max_scan_tuples_gives_the_exact_answer_and_says_why(
     admin_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from catalog import selectors
+    from pgvector_admin.search import queries as selectors
 
     patched = selectors.search_settings
 

@@ -1,8 +1,8 @@
 import pytest
 from django.http import QueryDict
 
-from catalog.forms import DEFAULT_K, NeighborsForm, VectorSearchForm
-from catalog.metrics import COSINE, L2
+from pgvector_admin.admin.forms import DEFAULT_K, NeighborsForm, VectorSearchForm
+from pgvector_admin.vectors.metrics import COSINE, L2
 from tests.factories import ITEM_EMBEDDING
 
 

@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from catalog.formula_guard import needs_guard, neutralise, neutralised_sql, restore
 from catalog.models import Item
-from catalog.services import export_chunks, import_vectors
+from pgvector_admin.transfer.formula_guard import needs_guard, neutralise, neutralised_sql, restore
+from pgvector_admin.transfer.services import export_chunks, import_vectors
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,7 @@ def test_a_tsv_export_imports_back_unchanged(admin_client, hostile_items) -> Non
     assert sorted(Item.objects.values_list("id", "label", "embedding")) == before
 
 
-@override_settings(VECTOR_EXPORT_FORMULA_GUARD=False)
+@override_settings(PGVECTOR_ADMIN={"EXPORT_FORMULA_GUARD": False})
 def test_a_setting_turns_the_guard_off(hostile_items) -> None:
     content = b"".join(export_chunks(queryset=Item.objects.all())).decode()
     rows = list(csv.DictReader(io.StringIO(content)))

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog.models import Item
-from catalog.services import import_vectors
-from catalog.vectors import (
+from pgvector_admin.transfer.services import import_vectors
+from pgvector_admin.vectors.parsing import (
     FLOAT4_OVERFLOW,
     VectorError,
     parse_bits,

@@ -12,10 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 
-from catalog.import_rights import ImportRights
-from catalog.models import Item, TaskProgress
-from catalog.tasks import start_import
-from catalog.uploads import save_upload
+from catalog.models import Item
+from pgvector_admin.models import TaskProgress
+from pgvector_admin.tasks.jobs import start_import
+from pgvector_admin.transfer.rights import ImportRights
+from pgvector_admin.transfer.uploads import save_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from catalog.models import Item
-from catalog.services import import_vectors
+from pgvector_admin.transfer.services import import_vectors
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,5 +1,6 @@
-"""The vector admin's index page (catalog.admin_indexes, catalog.index_report): what it
-shows of every vector index and the table, and the changes it queues."""
+"""The vector admin's index page (pgvector_admin.admin.indexes,
+pgvector_admin.indexes.report): what it shows of every vector index and the table,
+and the changes it queues."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 
-from catalog.index_builds import index_definition, index_validity
-from catalog.index_report import (
+from pgvector_admin.indexes.builds import index_definition, index_validity
+from pgvector_admin.indexes.report import (
     HNSW_CANDIDATE_BYTES,
     HNSW_ELEMENT_BYTES,
     index_report,
     value_bytes,
 )
-from catalog.models import TaskProgress
-from catalog.vector_fields import vector_columns
+from pgvector_admin.models import TaskProgress
+from pgvector_admin.vectors.fields import vector_columns
+from tests.factories import task_url
 from tests.vector_data import admin_url
 from tests.vector_models.models import Document, Listing, Passage, SparseDocument
 
@@ -83,7 +85,7 @@ def test_the_memory_a_build_needs_is_rows_times_its_graph_element(documents) -> 
     column = vector_columns(Document)[0]
     per_row = value_bytes(column) + HNSW_ELEMENT_BYTES + 2 * 16 * HNSW_CANDIDATE_BYTES
     assert report.build_memory(facts) == len(documents) * per_row
-    # As measured (catalog/index_report.py): 3,789 bytes a 768-d row at m = 16.
+    # As measured (pgvector_admin/indexes/report.py): 3,789 bytes a 768-d row at m = 16.
     assert per_row == 3080 + 710
     # A 768-d vector takes 3,080 bytes: 8 of header and 4 a dimension.
     assert value_bytes(column) == 3080
@@ -169,7 +171,7 @@ def test_create_rebuild_and_drop_run_concurrently_in_the_worker(documents) -> No
         )
         name = "vector_models_document_embedding_ivfflat_l2"
         task = TaskProgress.objects.get()
-        assert created["Location"] == f"/admin/catalog/taskprogress/{task.pk}/change/"
+        assert created["Location"] == task_url(task.pk)
         assert task.title == f"Creation of {name} on documents"
         run_worker()
         assert index_validity(name) is True
@@ -196,7 +198,7 @@ def test_create_rebuild_and_drop_run_concurrently_in_the_worker(documents) -> No
 
 
 def warnings_of(model, metric_name: str, report=None) -> list:
-    from catalog.index_health import health_warnings
+    from pgvector_admin.indexes.health import health_warnings
 
     column = vector_columns(model)[0]
     metric = next(m for m in column.metrics if m.name == metric_name)
@@ -277,8 +279,8 @@ def test_a_failed_rebuild_leaves_no_invalid_index_and_says_why(admin_client: Cli
 
     import psycopg
 
-    from catalog.index_builds import rebuild_name
-    from catalog.tasks import start_index_change
+    from pgvector_admin.indexes.builds import rebuild_name
+    from pgvector_admin.tasks.jobs import start_index_change
     from tests.test_task_faults import documents_with_their_index, invalid_indexes
 
     name = documents_with_their_index(8000)
@@ -303,7 +305,7 @@ def test_a_failed_rebuild_leaves_no_invalid_index_and_says_why(admin_client: Cli
         outsider.start()
         run_worker()
         outsider.join(timeout=60)
-    state = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/state/").json()
+    state = admin_client.get(task_url(progress.pk, "state")).json()
     assert (state["phase"], state["status"]) == ("failed", "FAILED")
     assert "canceling statement due to user request" in state["reason"]
     assert index_validity(name) is True  # the old index serves on

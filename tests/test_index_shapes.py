@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from django.test import Client
 
-from catalog.index_shapes import IndexShape, shape_of
-from catalog.selectors import column_indexes, index_for, nearest
-from catalog.vector_fields import VectorColumn
+from pgvector_admin.indexes.shapes import IndexShape, shape_of
+from pgvector_admin.search.queries import column_indexes, index_for, nearest
+from pgvector_admin.vectors.fields import VectorColumn
 from tests.vector_data import assert_same_answer, exact_answer, results_csv, url
 from tests.vector_models.models import Document, Passage
 

@@ -7,7 +7,7 @@ from pgvector.django import (
     MaxInnerProduct,
 )
 
-from catalog.metrics import DEFAULT_METRIC, HAMMING, JACCARD, METRICS
+from pgvector_admin.vectors.metrics import DEFAULT_METRIC, HAMMING, JACCARD, METRICS
 
 
 def test_registry_maps_names_to_operators_functions_and_opclasses() -> None:

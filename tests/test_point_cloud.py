@@ -1,5 +1,5 @@
-"""Rows as 3-d points (catalog.point_cloud): the vectors themselves at 3 dimensions, a
-PCA that agrees with numpy's SVD for longer ones of every type, PostgreSQL's
+"""Rows as 3-d points (pgvector_admin.pictures.point_cloud): the vectors themselves at 3
+dimensions, a PCA that agrees with numpy's SVD for longer ones of every type, PostgreSQL's
 projection equal to numpy's, and the sample read with TABLESAMPLE."""
 
 from __future__ import annotations
@@ -9,11 +9,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog import point_cloud
-from catalog.metrics import COSINE, HAMMING
 from catalog.models import Item
-from catalog.point_cloud import dense_rows, fit_projection, principal_axes, sample_points
-from catalog.vector_fields import vector_columns
+from pgvector_admin.pictures import point_cloud
+from pgvector_admin.pictures.point_cloud import (
+    dense_rows,
+    fit_projection,
+    principal_axes,
+    sample_points,
+)
+from pgvector_admin.vectors.fields import vector_columns
+from pgvector_admin.vectors.metrics import COSINE, HAMMING
 from tests.vector_data import as_array
 from tests.vector_models.models import BitDocument, Document, HalfDocument, SparseDocument
 
@@ -72,7 +77,7 @@ def test_long_vectors_are_projected_by_postgresql_as_numpy_projects_them(documen
     assert "keep" in projection.describe()
     assert f"{100 * true_kept:.1f} %" in projection.describe()
     sample = sample_points(column, projection)
-    expected = projection.project(matrix)
+    expected = projection.to_3d(matrix)
     by_pk = dict(
         zip(Document.objects.order_by("pk").values_list("pk", flat=True), expected, strict=True)
     )
@@ -94,7 +99,7 @@ def test_halfvec_and_sparsevec_are_projected_by_postgresql_too(
     assert projection.is_pca
     assert projection.fitted_on == len(rows)
     values = [column.values(row) for row in model.objects.order_by("pk")]
-    expected = projection.project(dense_rows(column, values, projection.support))
+    expected = projection.to_3d(dense_rows(column, values, projection.support))
     pks = list(model.objects.order_by("pk").values_list("pk", flat=True))
     sample = sample_points(column, projection)
     by_pk = dict(zip(pks, expected, strict=True))
@@ -125,7 +130,7 @@ def test_bits_are_projected_from_their_zeros_and_ones(bit_documents) -> None:
     expected = dict(
         zip(
             BitDocument.objects.order_by("pk").values_list("pk", flat=True),
-            projection.project(bits),
+            projection.to_3d(bits),
             strict=True,
         )
     )
@@ -172,7 +177,7 @@ def test_a_sparse_axis_keeps_the_most_used_dimensions_when_they_are_too_many(
     expected = dict(
         zip(
             SparseDocument.objects.order_by("pk").values_list("pk", flat=True),
-            projection.project(dense_rows(column, values, projection.support)),
+            projection.to_3d(dense_rows(column, values, projection.support)),
             strict=True,
         )
     )

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from catalog.models import QueryVector
+from pgvector_admin.models import QueryVector
 from tests.vector_data import admin_url
 from tests.vector_models.models import Document, HalfDocument
 

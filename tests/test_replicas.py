@@ -1,4 +1,4 @@
-"""Read replicas for real (catalog.replicas): a primary and a hot standby started from
+"""Read replicas for real (pgvector_admin.replicas): a primary and a hot standby started from
 the wheel's binaries (initdb, ``pg_basebackup -R``, streaming replication on loopback),
 the app pointed at both (DATABASE_URL, DATABASE_REPLICA_URLS). Searches, the pictures'
 points and the changelist read from the standby and say so; an import on the primary
@@ -179,7 +179,7 @@ def test_an_import_on_the_primary_is_searched_on_the_standby_after_catch_up(
     _, standby = servers
     rows = tmp_path / "new.csv"
     rows.write_text("embedding,label\n" + "".join(f'"[9,{n},1]",new {n}\n' for n in range(1, 6)))
-    result = manage(app_env, "import_vectors", str(rows))
+    result = manage(app_env, "import_vectors", "--model", "catalog.Item", str(rows))
     assert result.returncode == 0, result.stderr[-3000:]
     standby.wait_for_rows("catalog_item", 27 + 5)
     found = script(

@@ -1,17 +1,17 @@
 import pytest
 from django.db import connection
 
-from catalog import selectors
-from catalog.metrics import COSINE, INNER_PRODUCT, L2, METRICS
 from catalog.models import INDEX_NAME, Item
-from catalog.selectors import (
-    DEFAULT_EF_SEARCH,
+from pgvector_admin.conf import app_settings
+from pgvector_admin.search import queries as selectors
+from pgvector_admin.search.queries import (
     distance_queryset,
     index_for,
     nearest,
     similar_to,
     vector_indexes,
 )
+from pgvector_admin.vectors.metrics import COSINE, INNER_PRODUCT, L2, METRICS
 from tests.factories import ITEM_EMBEDDING, create_items, exact_nearest, exact_value, random_vectors
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +112,7 @@ def test_exactly_k_rows_come_back_past_ef_search(k: int, index_scans_only) -> No
     assert len(outcome.neighbors) == k
     assert outcome.used_index
     assert not outcome.fell_back_to_exact
-    assert outcome.settings["hnsw.ef_search"] == str(max(DEFAULT_EF_SEARCH, k))
+    assert outcome.settings["hnsw.ef_search"] == str(max(app_settings.DEFAULT_EF_SEARCH, k))
     assert outcome.settings["hnsw.iterative_scan"] == "strict_order"
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from catalog.models import INDEX_NAME, Item
-from catalog.services import (
+from pgvector_admin.transfer.services import (
     choose_strategy,
     ensure_vector_indexes,
     export_vectors,

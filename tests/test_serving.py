@@ -80,11 +80,13 @@ def test_serve_on_the_embedded_server_then_stop_leaves_nothing_running(
         status, login = client.get("/admin/login/")
         assert status == 200
         assert b'name="csrfmiddlewaretoken"' in login
-        status, css = client.get("/static/catalog/catalog.css")
+        status, css = client.get("/static/pgvector_admin/pgvector_admin.css")
         assert status == 200
         assert (
             css
-            == (settings.BASE_DIR / "catalog" / "static" / "catalog" / "catalog.css").read_bytes()
+            == (
+                settings.BASE_DIR / "pgvector_admin/static/pgvector_admin/pgvector_admin.css"
+            ).read_bytes()
         )
         process.send_signal(stop)
         assert process.wait(timeout=60) == 0

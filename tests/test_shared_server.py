@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.factories import task_url
 from tests.servers import (
     HttpSession,
     free_port,
@@ -55,8 +56,8 @@ def queue_import(env: dict[str, str]) -> int:
         django.setup()
         from django.contrib.auth.models import User
         from catalog.models import Item
-        from catalog.tasks import start_import
-        from catalog.uploads import save_upload
+        from pgvector_admin.tasks.jobs import start_import
+        from pgvector_admin.transfer.uploads import save_upload
         token = save_upload([b'label,embedding\\nfrom the shell,"[1,2,3]"\\n'])
         user = User.objects.get(username="admin")
         print(start_import(token=token, model=Item, file_name="shell.csv", user=user).pk)
@@ -110,7 +111,7 @@ def test_quickstart_and_serve_share_one_server_and_a_killed_worker_comes_back(
                 seen = run_python(
                     env,
                     "import django; django.setup(); "
-                    "from catalog.task_workers import workers_connected; "
+                    "from pgvector_admin.tasks.workers import workers_connected; "
                     "print(workers_connected())",
                 )
                 assert int(seen.stdout.split()[-1]) >= 1, seen.stderr
@@ -123,7 +124,7 @@ def test_quickstart_and_serve_share_one_server_and_a_killed_worker_comes_back(
                     clients.append(client)
 
                 def state() -> dict:
-                    status, body = clients[1].get(f"/admin/catalog/taskprogress/{task}/state/")
+                    status, body = clients[1].get(task_url(task, "state"))
                     assert status == 200
                     return json.loads(body)
 

@@ -10,12 +10,14 @@ from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test import Client, override_settings
 
-from catalog import task_admin
-from catalog.index_builds import drop_index, index_validity
-from catalog.models import Item, TaskProgress
-from catalog.panels import VectorSearchPanel
-from catalog.sql_names import identifier
-from catalog.tasks import cancel, start_index_change
+from catalog.models import Item
+from pgvector_admin.admin import tasks as task_admin
+from pgvector_admin.db.identifiers import identifier
+from pgvector_admin.indexes.builds import drop_index, index_validity
+from pgvector_admin.models import TaskProgress
+from pgvector_admin.tasks.jobs import cancel, start_index_change
+from pgvector_admin.toolbar.panel import VectorSearchPanel
+from tests.factories import task_url
 from tests.test_index_page import THE_QUEUE, run_worker
 from tests.vector_data import admin_url
 from tests.vector_models.models import Document
@@ -60,11 +62,11 @@ def test_start_again_refuses_a_user_who_lost_the_permission(extra_index) -> None
         )
         cancel(progress)
         user.user_permissions.remove(Permission.objects.get(codename="manage_vector_indexes"))
-        page = client.get(f"/admin/catalog/taskprogress/{progress.pk}/change/").content.decode()
+        page = client.get(task_url(progress.pk)).content.decode()
         assert "Start it again" not in page
-        response = client.post(f"/admin/catalog/taskprogress/{progress.pk}/again/", follow=True)
+        response = client.post(task_url(progress.pk, "again"), follow=True)
         assert "cannot be started again" in response.content.decode()
-        assert "catalog.manage_vector_indexes" in response.content.decode()
+        assert "pgvector_admin.manage_vector_indexes" in response.content.decode()
         run_worker()
     assert index_validity("doomed_idx") is True
     assert TaskProgress.objects.count() == 1
@@ -158,7 +160,7 @@ def test_a_tasks_state_is_not_worked_on_for_who_may_not_see_it(admin_user, monke
     stranger = User.objects.create_user("stranger", password="pw", is_staff=True)
     client = Client()
     client.force_login(stranger)
-    assert client.get(f"/admin/catalog/taskprogress/{progress.pk}/state/").status_code == 404
+    assert client.get(task_url(progress.pk, "state")).status_code == 404
     assert reaped == []
 
 

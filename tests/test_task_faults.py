@@ -23,12 +23,14 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from catalog.index_builds import index_validity, rebuild_name
-from catalog.models import Item, TaskProgress
-from catalog.services import IMPORT_LOCK_KEY, ensure_vector_indexes
-from catalog.task_runs import LOST_REASON
-from catalog.tasks import start_import, start_index_build
-from catalog.uploads import upload_dir
+from catalog.models import Item
+from pgvector_admin.indexes.builds import index_validity, rebuild_name
+from pgvector_admin.models import TaskProgress
+from pgvector_admin.tasks.jobs import start_import, start_index_build
+from pgvector_admin.tasks.runs import LOST_REASON
+from pgvector_admin.transfer.services import IMPORT_LOCK_KEY, ensure_vector_indexes
+from pgvector_admin.transfer.uploads import upload_dir
+from tests.factories import task_url
 from tests.servers import BASE_DIR
 from tests.vector_models.models import Document
 
@@ -138,11 +140,11 @@ def test_cancel_stops_an_import_mid_file_and_nothing_is_written(
     )
     with worker(tmp_path / "worker.log"):
         wait_for(lambda: phase(progress) == "validate" and progress.done >= 10_000, what="rows")
-        page = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/change/")
+        page = admin_client.get(task_url(progress.pk))
         assert "Cancel the task" in page.content.decode()
-        cancelled = admin_client.post(f"/admin/catalog/taskprogress/{progress.pk}/cancel/")
+        cancelled = admin_client.post(task_url(progress.pk, "cancel"))
         assert cancelled.status_code == 302
-        state_url = f"/admin/catalog/taskprogress/{progress.pk}/state/"
+        state_url = task_url(progress.pk, "state")
         assert admin_client.get(state_url).json()["cancelling"] is True
         upload.finish()
         wait_for(lambda: phase(progress) == "cancelled", what="the cancel")
@@ -151,7 +153,7 @@ def test_cancel_stops_an_import_mid_file_and_nothing_is_written(
         assert sorted(Item.objects.values_list("label", flat=True)) == ["a", "b", "c"]
         assert not (upload_dir() / upload.token).exists()
         assert import_lock_is_free()
-        page = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/change/")
+        page = admin_client.get(task_url(progress.pk))
         assert "The task was cancelled." in page.content.decode()
         # The worker goes on with the next task.
         token = secrets.token_hex(16)
@@ -173,14 +175,14 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_task_can_start_again(
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     upload.finish()
-    state_url = f"/admin/catalog/taskprogress/{progress.pk}/state/"
+    state_url = task_url(progress.pk, "state")
     # The page notices the worker is gone (its run's lock went with its session).
     wait_for(lambda: admin_client.get(state_url).json()["phase"] == "failed", what="failed")
     state = admin_client.get(state_url).json()
     assert (state["finished"], state["status"], state["reason"]) == (True, "FAILED", LOST_REASON)
     assert sorted(Item.objects.values_list("label", flat=True)) == ["a", "b", "c"]
     assert import_lock_is_free()
-    page = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/change/").content.decode()
+    page = admin_client.get(task_url(progress.pk)).content.decode()
     assert "Start it again" in page
     # The file is still on disk: the same import, queued again, runs to the end.
     path = upload_dir() / upload.token
@@ -188,10 +190,10 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_task_can_start_again(
     path.write_bytes(
         b"label,embedding\n" + b"".join(f'row {i},"[{i},1,2]"\n'.encode() for i in range(1, 1001))
     )
-    again = admin_client.post(f"/admin/catalog/taskprogress/{progress.pk}/again/")
+    again = admin_client.post(task_url(progress.pk, "again"))
     assert again.status_code == 302
     restarted = TaskProgress.objects.exclude(pk=progress.pk).get()
-    assert again["Location"] == f"/admin/catalog/taskprogress/{restarted.pk}/change/"
+    assert again["Location"] == task_url(restarted.pk)
     assert restarted.title == progress.title
     with worker(tmp_path / "worker.log"):
         wait_for(lambda: phase(restarted) == "done", what="the import started again")
@@ -235,7 +237,7 @@ def test_cancel_stops_an_index_rebuild_and_leaves_no_invalid_index(
     )
     with worker(tmp_path / "worker.log"):
         wait_for(lambda: building(progress), what="the build to start")
-        admin_client.post(f"/admin/catalog/taskprogress/{progress.pk}/cancel/")
+        admin_client.post(task_url(progress.pk, "cancel"))
         wait_for(lambda: phase(progress) == "cancelled", what="the cancel")
     assert index_validity(name) is True  # the old index serves on
     assert index_validity(rebuild_name(name)) is None  # the copy is gone
@@ -253,7 +255,7 @@ def test_a_worker_killed_mid_rebuild_leaves_no_invalid_index_once_noticed(
         wait_for(lambda: building(progress), what="the build to start")
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
-    state_url = f"/admin/catalog/taskprogress/{progress.pk}/state/"
+    state_url = task_url(progress.pk, "state")
     wait_for(lambda: admin_client.get(state_url).json()["phase"] == "failed", what="failed")
     assert index_validity(name) is True
     assert index_validity(rebuild_name(name)) is None

@@ -1,4 +1,4 @@
-"""A task's run (catalog.task_runs): cancel obeyed in a statement and between them, not
+"""A task's run (pgvector_admin.tasks.runs): cancel obeyed in a statement and between them, not
 in a final phase, and a run whose worker is gone noticed and marked failed."""
 
 from __future__ import annotations
@@ -13,8 +13,14 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from catalog.models import TaskProgress
-from catalog.task_runs import LOST_REASON, TaskCancelled, TaskRun, reap_lost_tasks, run_is_alive
+from pgvector_admin.models import TaskProgress
+from pgvector_admin.tasks.runs import (
+    LOST_REASON,
+    TaskCancelled,
+    TaskRun,
+    reap_lost_tasks,
+    run_is_alive,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,7 +119,7 @@ def test_a_running_task_whose_worker_is_gone_is_marked_failed() -> None:
     result = DBTaskResult.objects.create(
         id=uuid.uuid4(),
         status="RUNNING",
-        task_path="catalog.tasks.import_file",
+        task_path="pgvector_admin.tasks.jobs.import_file",
         args_kwargs={"args": [], "kwargs": {}},
         queue_name="default",
         backend_name="queue",
@@ -152,6 +158,6 @@ def test_a_running_task_whose_worker_is_gone_is_marked_failed() -> None:
     ],
 )
 def test_a_phase_is_shown_in_words(phase: str, label: str) -> None:
-    from catalog.task_admin import phase_label
+    from pgvector_admin.admin.tasks import phase_label
 
     assert phase_label(phase) == label

@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from catalog.models import TaskProgress
-from catalog.task_admin import task_state
-from catalog.task_workers import WORKER_APPLICATION_NAME, mark_worker_connections
+from pgvector_admin.admin.tasks import task_state
+from pgvector_admin.models import TaskProgress
+from pgvector_admin.tasks.workers import WORKER_APPLICATION_NAME, mark_worker_connections
+from tests.factories import task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def waiting_task(seconds: float) -> TaskProgress:
 def test_a_task_waiting_a_while_with_no_worker_says_so(admin_client) -> None:
     progress = waiting_task(30)
     assert task_state(progress)["no_worker"] is True
-    page = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/change/").content.decode()
+    page = admin_client.get(task_url(progress.pk)).content.decode()
     assert 'id="task-no-worker" class="errornote">No task worker is running' in page
 
 

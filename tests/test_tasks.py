@@ -12,11 +12,13 @@ from django.db import connection
 from django.test import Client, override_settings
 from django_tasks_db.models import DBTaskResult
 
-from catalog.index_builds import index_validity, rebuild_name
-from catalog.models import Item, TaskProgress
-from catalog.services import export_vectors
-from catalog.tasks import start_import
-from catalog.uploads import save_upload, upload_dir
+from catalog.models import Item
+from pgvector_admin.indexes.builds import index_validity, rebuild_name
+from pgvector_admin.models import TaskProgress
+from pgvector_admin.tasks.jobs import start_import
+from pgvector_admin.transfer.services import export_vectors
+from pgvector_admin.transfer.uploads import save_upload, upload_dir
+from tests.factories import task_url
 from tests.vector_data import admin_url
 from tests.vector_models.models import Document
 
@@ -116,12 +118,12 @@ def test_the_admins_confirm_queues_the_import_and_its_page_follows_it(
         assert confirmed.status_code == 302
         page_url = confirmed["Location"]
         progress = TaskProgress.objects.get()
-        assert page_url == f"/admin/catalog/taskprogress/{progress.pk}/change/"
+        assert page_url == task_url(progress.pk)
         # Queued, not run: the request only put it on the queue.
         waiting = admin_client.get(page_url).content.decode()
         assert "This page updates by itself" in waiting
         assert 'data-finished="false"' in waiting
-        state_url = f"/admin/catalog/taskprogress/{progress.pk}/state/"
+        state_url = task_url(progress.pk, "state")
         state = admin_client.get(state_url).json()
         assert (state["phase"], state["finished"], state["status"]) == ("waiting", False, "READY")
         assert Item.objects.count() == 0
@@ -131,7 +133,7 @@ def test_the_admins_confirm_queues_the_import_and_its_page_follows_it(
         done = admin_client.get(page_url).content.decode()
         assert "Import finished: 3 new, 0 updated items from v.csv" in done
         assert Item.objects.count() == 3
-        listing = admin_client.get("/admin/catalog/taskprogress/").content.decode()
+        listing = admin_client.get("/admin/pgvector_admin/taskprogress/").content.decode()
         assert "Import of v.csv into items" in listing
         assert "admin" in listing  # who started it
 
@@ -142,10 +144,10 @@ def test_a_failed_task_shows_as_failed_with_its_reason(admin_client: Client) -> 
     for path in upload_dir().iterdir():
         path.unlink()
     run_worker()
-    state = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/state/").json()
+    state = admin_client.get(task_url(progress.pk, "state")).json()
     assert (state["phase"], state["finished"], state["status"]) == ("failed", True, "FAILED")
     assert "uploaded file is gone" in state["reason"]
-    page = admin_client.get(f"/admin/catalog/taskprogress/{progress.pk}/change/").content.decode()
+    page = admin_client.get(task_url(progress.pk)).content.decode()
     assert "The task failed." in page
 
 
@@ -154,9 +156,9 @@ def test_someone_elses_task_is_not_shown(admin_user, django_user_model) -> None:
     staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
     client = Client()
     client.force_login(staff)
-    response = client.get(f"/admin/catalog/taskprogress/{progress.pk}/state/")
+    response = client.get(task_url(progress.pk, "state"))
     assert response.status_code == 404
-    assert "Import of" not in client.get("/admin/catalog/taskprogress/").content.decode()
+    assert "Import of" not in client.get("/admin/pgvector_admin/taskprogress/").content.decode()
 
 
 def test_the_index_page_builds_a_missing_index_then_rebuilds_it_in_the_worker(
@@ -180,7 +182,7 @@ def test_the_index_page_builds_a_missing_index_then_rebuilds_it_in_the_worker(
     with override_settings(TASKS=THE_QUEUE):
         queued = admin_client.post(page_url, {"action": "build"})
         build = TaskProgress.objects.get()
-        assert queued["Location"] == f"/admin/catalog/taskprogress/{build.pk}/change/"
+        assert queued["Location"] == task_url(build.pk)
         assert build.title == f"Build of {name} on documents"
         assert index_validity(name) is None  # queued, not run
         run_worker("default")
@@ -194,7 +196,7 @@ def test_the_index_page_builds_a_missing_index_then_rebuilds_it_in_the_worker(
     assert (rebuild.phase, rebuild.report["indexes"]) == ("done", {name: "rebuilt"})
     assert index_validity(name) is True
     assert index_validity(rebuild_name(name)) is None
-    done = admin_client.get(f"/admin/catalog/taskprogress/{rebuild.pk}/change/").content.decode()
+    done = admin_client.get(task_url(rebuild.pk)).content.decode()
     assert f"<code>{name}</code> rebuilt" in done
 
 
@@ -208,13 +210,13 @@ def test_an_export_of_more_than_a_page_is_written_by_the_worker_then_downloaded(
             "/admin/catalog/item/export/", {"format": "0", "resource": "0", **fields}
         )
         export = TaskProgress.objects.get()
-        assert queued["Location"] == f"/admin/catalog/taskprogress/{export.pk}/change/"
+        assert queued["Location"] == task_url(export.pk)
         run_worker("default")
     export.refresh_from_db()
     assert (export.phase, export.report["rows"]) == ("done", 150)
     page = admin_client.get(queued["Location"]).content.decode()
     assert "Export ready: 150 rows" in page
-    download = admin_client.get(f"/admin/catalog/taskprogress/{export.pk}/download/")
+    download = admin_client.get(task_url(export.pk, "download"))
     assert download.status_code == 200
     assert "attachment" in download["Content-Disposition"]
     expected = io.BytesIO()
@@ -269,13 +271,13 @@ def test_a_big_upload_is_checked_by_the_worker_then_imported_from_its_page(
     content = b"label,embedding\n" + b"".join(
         f'row {i},"[{i},1,2]"\n'.encode() for i in range(1, 501)
     )
-    with override_settings(TASKS=THE_QUEUE, VECTOR_IMPORT_PREVIEW_MAX_BYTES=1000):
+    with override_settings(TASKS=THE_QUEUE, PGVECTOR_ADMIN={"IMPORT_PREVIEW_MAX_BYTES": 1000}):
         uploaded = admin_client.post(
             "/admin/catalog/item/import/",
             {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("big.csv", content)},
         )
         check = TaskProgress.objects.get()
-        assert uploaded["Location"] == f"/admin/catalog/taskprogress/{check.pk}/change/"
+        assert uploaded["Location"] == task_url(check.pk)
         assert (check.kind, check.title) == ("check", "Check of big.csv for items")
         run_worker("default")
         page = admin_client.get(uploaded["Location"]).content.decode()
@@ -283,11 +285,11 @@ def test_a_big_upload_is_checked_by_the_worker_then_imported_from_its_page(
         assert "500 new" in page
         assert "Confirm import" in page
         assert Item.objects.count() == 0  # checked, not written
-        confirmed = admin_client.post(f"/admin/catalog/taskprogress/{check.pk}/import/")
+        confirmed = admin_client.post(task_url(check.pk, "import"))
         imported = TaskProgress.objects.get(kind="import")
-        assert confirmed["Location"] == f"/admin/catalog/taskprogress/{imported.pk}/change/"
+        assert confirmed["Location"] == task_url(imported.pk)
         # Confirming twice queues one import.
-        admin_client.post(f"/admin/catalog/taskprogress/{check.pk}/import/")
+        admin_client.post(task_url(check.pk, "import"))
         assert TaskProgress.objects.filter(kind="import").count() == 1
         run_worker("default")
     imported.refresh_from_db()
@@ -300,7 +302,7 @@ def test_a_big_bad_upload_is_refused_by_the_worker_with_every_bad_line(
 ) -> None:
     before = set(upload_dir().iterdir())
     content = b'label,embedding\na,"[1,2,3]"\nb,"[1,2]"\n' + b'c,"[1,1,1]"\n' * 100
-    with override_settings(TASKS=THE_QUEUE, VECTOR_IMPORT_PREVIEW_MAX_BYTES=100):
+    with override_settings(TASKS=THE_QUEUE, PGVECTOR_ADMIN={"IMPORT_PREVIEW_MAX_BYTES": 100}):
         admin_client.post(
             "/admin/catalog/item/import/",
             {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("bad.csv", content)},
@@ -309,7 +311,7 @@ def test_a_big_bad_upload_is_refused_by_the_worker_with_every_bad_line(
     check = TaskProgress.objects.get()
     assert check.phase == "refused"
     assert [bad["line"] for bad in check.report["errors"]] == [3]
-    page = admin_client.get(f"/admin/catalog/taskprogress/{check.pk}/change/").content.decode()
+    page = admin_client.get(task_url(check.pk)).content.decode()
     assert "1 bad line" in page
     assert "Confirm import" not in page
     assert set(upload_dir().iterdir()) - before == set()

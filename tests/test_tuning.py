@@ -1,5 +1,6 @@
-"""The recall/latency curve (catalog.tuning): its numbers against numpy's exact answer,
-its CSV, its recommendation saved as an index's search setting and used by searches."""
+"""The recall/latency curve (pgvector_admin.indexes.tuning): its numbers against numpy's
+exact answer, its CSV, its recommendation saved as an index's search setting and used
+by searches."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client, override_settings
 
-from catalog.metrics import COSINE
-from catalog.models import SearchDefault, TaskProgress
-from catalog.selectors import nearest, vector_indexes
-from catalog.tuning import Curve, CurvePoint, ladder, measure_curve, sample_queries
-from catalog.vector_fields import vector_columns
+from pgvector_admin.indexes.tuning import Curve, CurvePoint, ladder, measure_curve, sample_queries
+from pgvector_admin.models import SearchDefault, TaskProgress
+from pgvector_admin.search.queries import nearest, vector_indexes
+from pgvector_admin.vectors.fields import vector_columns
+from pgvector_admin.vectors.metrics import COSINE
+from tests.factories import task_url
 from tests.vector_data import admin_url, exact_answer
 from tests.vector_models.models import Document
 
@@ -72,7 +74,7 @@ def test_the_recommendation_is_the_smallest_setting_reaching_the_target() -> Non
 
 
 def test_an_ivfflat_ladder_doubles_probes_up_to_its_lists() -> None:
-    from catalog.selectors import VectorIndex
+    from pgvector_admin.search.queries import VectorIndex
 
     index = VectorIndex("i", "ivfflat", "vector_l2_ops", "... WITH (lists='100')", "e")
     assert ladder(index, 10) == [1, 2, 4, 8, 16, 32, 64, 100]
@@ -129,7 +131,7 @@ def test_the_index_page_measures_the_curve_then_saves_its_recommendation(
             },
         )
         task = TaskProgress.objects.get(kind="curve")
-        assert queued["Location"] == f"/admin/catalog/taskprogress/{task.pk}/change/"
+        assert queued["Location"] == task_url(task.pk)
         call_command(
             "db_worker", "--batch", "--interval", "0", "--no-startup-delay", stdout=io.StringIO()
         )
@@ -152,7 +154,7 @@ def test_the_index_page_measures_the_curve_then_saves_its_recommendation(
 
 
 def test_a_row_as_near_as_the_true_kth_counts_as_found() -> None:
-    from catalog.tuning import _recall
+    from pgvector_admin.indexes.tuning import _recall
 
     # Duplicates: another row at the k-th distance stands for the one the exact scan
     # happened to return.
@@ -179,7 +181,7 @@ def test_a_curve_for_pasted_query_vectors(admin_client: Client, documents) -> No
     task = TaskProgress.objects.get(kind="curve")  # run at once by the tests' backend
     assert (task.phase, task.report["queries"], task.report["k"]) == ("done", 3, 5)
     assert task.report["source"] == "your vectors"
-    page = admin_client.get(f"/admin/catalog/taskprogress/{task.pk}/change/").content.decode()
+    page = admin_client.get(task_url(task.pk)).content.decode()
     assert "3 queries (your vectors)" in page
 
 

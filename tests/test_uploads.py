@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
 from catalog.models import Item
-from catalog.uploads import (
+from pgvector_admin.transfer.uploads import (
     BadTicket,
     UploadFolderError,
     claim,
@@ -109,15 +109,24 @@ def test_a_ticket_is_for_one_user_and_one_model(admin_user) -> None:
 
 def test_the_folder_is_private_and_its_files_are_the_users_alone(tmp_path) -> None:
     folder = tmp_path / "imports"
-    with override_settings(VECTOR_IMPORT_DIR=str(folder)):
+    with override_settings(PGVECTOR_ADMIN={"IMPORT_DIR": str(folder)}):
         token = save_upload([b"label,embedding\n"])
         assert stat.S_IMODE(upload_dir().stat().st_mode) == 0o700
         assert stat.S_IMODE(upload_path(token).stat().st_mode) == 0o600
 
 
 def test_the_default_folder_is_under_media_root(tmp_path) -> None:
-    with override_settings(VECTOR_IMPORT_DIR="", MEDIA_ROOT=str(tmp_path)):
+    with override_settings(PGVECTOR_ADMIN={"IMPORT_DIR": ""}, MEDIA_ROOT=str(tmp_path)):
         assert upload_dir() == tmp_path / "vector-imports"
+
+
+def test_without_media_root_a_private_folder_in_the_temporary_folder(tmp_path, monkeypatch) -> None:
+    # A new project (startproject) sets neither MEDIA_ROOT nor the package's IMPORT_DIR.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with override_settings(PGVECTOR_ADMIN={}, MEDIA_ROOT=""):
+        folder = upload_dir()
+    assert folder == tmp_path / f"pgvector-admin-{os.geteuid()}"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root")
@@ -125,7 +134,7 @@ def test_a_folder_of_another_user_is_refused_with_a_clear_message(tmp_path, admi
     folder = tmp_path / "imports"
     folder.mkdir(mode=0o777)
     os.chown(folder, 65534, 65534)  # nobody
-    with override_settings(VECTOR_IMPORT_DIR=str(folder)):
+    with override_settings(PGVECTOR_ADMIN={"IMPORT_DIR": str(folder)}):
         with pytest.raises(UploadFolderError, match="belongs to another user"):
             upload_dir()
         response = admin_client.post(

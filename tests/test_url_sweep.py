@@ -11,9 +11,10 @@ from django.db import connection
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from catalog.models import Item, TaskProgress
-from catalog.query_vectors import REF_PARAM
-from catalog.vector_admin import VECTOR_PARAMS
+from catalog.models import Item
+from pgvector_admin.admin.vector_admin import VECTOR_PARAMS
+from pgvector_admin.models import TaskProgress
+from pgvector_admin.search.query_vectors import REF_PARAM
 from tests.vector_models.models import BitDocument, HalfDocument, SparseDocument
 
 # No shrinking: a failure is reported as found (shrinking hundreds of requests can take

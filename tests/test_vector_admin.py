@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from pgvector import SparseVector
 
-from catalog import selectors
-from catalog.vector_fields import VectorColumn
+from pgvector_admin.search import queries as selectors
+from pgvector_admin.vectors.fields import VectorColumn
 from tests.vector_data import (
     assert_same_answer,
     exact_answer,

@@ -16,7 +16,7 @@ from django.test import Client
 
 from catalog.models import Digit
 from catalog.samples import load_digits
-from catalog.services import import_vectors
+from pgvector_admin.transfer.services import import_vectors
 from tests.vector_data import MODELS_WITH_DATA, admin_url
 from tests.vector_models.models import (
     BitDocument,
@@ -215,7 +215,7 @@ def test_a_column_without_a_declared_length_keeps_one_length(tmp_path: Path, unt
     [bad] = report.errors
     assert (bad.line, bad.reason) == (
         3,
-        "embedding: expected 5 dimensions, not 3: this catalog's vectors have 5 numbers.",
+        "embedding: expected 5 dimensions, not 3: this column's vectors have 5 numbers.",
     )
     Untyped.objects.all().delete()
     path.write_text('name,embedding\na,"[1,2]"\nb,"[1,2,3]"\n')

@@ -1,5 +1,10 @@
-from catalog.metrics import operator_for_opclass
-from catalog.vector_sql import abbreviate_vectors, distance_operators, inspect, settings_before
+from pgvector_admin.search.statements import (
+    abbreviate_vectors,
+    distance_operators,
+    inspect,
+    settings_before,
+)
+from pgvector_admin.vectors.metrics import operator_for_opclass
 
 DJANGO_SEARCH = (
     'SELECT "catalog_item"."id", ("catalog_item"."embedding" <=> \'[3.0,1.0,2.0]\') AS "c", '

@@ -3,7 +3,7 @@ import struct
 
 import pytest
 
-from catalog.vectors import (
+from pgvector_admin.vectors.parsing import (
     FLOAT4_MAX,
     VectorError,
     format_sparse,

@@ -10,7 +10,9 @@ import re
 
 from django.conf import settings
 
-VENDOR = settings.BASE_DIR / "catalog/static/catalog/vendor/plotly.js-gl3d-dist-min-4.1.1"
+VENDOR = (
+    settings.BASE_DIR / "pgvector_admin/static/pgvector_admin/vendor/plotly.js-gl3d-dist-min-4.1.1"
+)
 BUNDLE_SHA256 = "aab04dcd9c103a92b18723f8c837712fe820f325d0bcd2421e415e8124a75b9f"
 
 

@@ -39,7 +39,7 @@ def test_upload_a_bad_file_see_the_error_fix_it_confirm_see_the_rows(
     expect(page.locator(".import-summary")).to_contain_text("3 rows checked")
     page.click("input[name=confirm]")
     # The task's progress page (in the tests the task runs as soon as it is queued).
-    expect(page).to_have_url(re.compile(r"/admin/catalog/taskprogress/\d+/change/$"))
+    expect(page).to_have_url(re.compile(r"/admin/pgvector_admin/taskprogress/\d+/change/$"))
     expect(page.locator(".task-finished")).to_contain_text(
         "Import finished: 3 new, 0 updated items"
     )

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from catalog.models import SearchDefault
+from pgvector_admin.models import SearchDefault
 from tests.e2e.conftest import admin_login
 from tests.vector_data import clustered
 from tests.vector_models.models import Document
@@ -37,7 +37,7 @@ def test_measure_the_curve_use_it_then_create_and_drop_an_index(page: Page, live
     form = page.locator("form.curve-form").first
     form.locator("input[name=queries]").fill("20")
     form.locator("input[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/catalog/taskprogress/\d+/change/$"))
+    expect(page).to_have_url(re.compile(r"/admin/pgvector_admin/taskprogress/\d+/change/$"))
     expect(page.locator("svg.recall-curve")).to_be_visible()
     expect(page.locator("table.recall-curve-table tbody tr")).to_have_count(8)
     use = page.locator("input[value^='Use hnsw.ef_search = ']")

@@ -208,7 +208,7 @@ PAGES = [
     "/admin/catalog/item/indexes/",
     "/admin/catalog/item/import/",
     "/admin/catalog/item/export/",
-    "/admin/catalog/taskprogress/",
+    "/admin/pgvector_admin/taskprogress/",
     "/admin/catalog/digit/",
 ]
 
@@ -265,7 +265,7 @@ def test_no_page_breaks_the_content_security_policy(served: Served, page: Page) 
     expect(page.locator(".task-finished")).to_contain_text("Import finished", timeout=60_000)
     task_page = urlsplit(page.url).path
     visit(task_page)
-    visit("/admin/catalog/taskprogress/")
+    visit("/admin/pgvector_admin/taskprogress/")
     # The vector search from the changelist, posted.
     page.goto(f"{served.url}/admin/catalog/item/")
     page.fill("#vs_vector", "3,1,2")

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from catalog.vector_admin import VectorModelAdmin
+from pgvector_admin.admin.vector_admin import VectorModelAdmin
 from tests.vector_models.models import (
     BitDocument,
     Collection,

@@ -13,7 +13,7 @@ from pgvector.django import (
     VectorField,
 )
 
-from catalog.index_shapes import BinaryQuantize
+from pgvector_admin.indexes.shapes import BinaryQuantize
 
 
 class Document(models.Model):

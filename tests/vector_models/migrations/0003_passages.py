@@ -9,7 +9,7 @@ import pgvector.django.indexes
 import pgvector.django.vector
 from django.db import migrations, models
 
-import catalog.index_shapes
+import pgvector_admin.indexes.shapes
 
 
 class Migration(migrations.Migration):
@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                     pgvector.django.indexes.HnswIndex(
                         django.contrib.postgres.indexes.OpClass(
                             django.db.models.functions.comparison.Cast(
-                                catalog.index_shapes.BinaryQuantize("embedding"),
+                                pgvector_admin.indexes.shapes.BinaryQuantize("embedding"),
                                 output_field=pgvector.django.bit.BitField(length=768),
                             ),
                             name="bit_hamming_ops",

@@ -1,0 +1,474 @@
+"""The vector admin for any model: search by vector, find similar, distance columns,
+recall and the plan's verdict, in the style of django-import-export's mixins.
+
+    from pgvector_admin.admin import VectorModelAdmin
+
+    @admin.register(Document)
+    class DocumentAdmin(VectorModelAdmin):
+        pass  # its vector fields are found; vector_fields = ["embedding"] to choose
+
+The views only parse the request with the forms and hand the cleaned values to
+``pgvector_admin.search.queries``; they build no query themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
+from pgvector_admin.admin.indexes import VectorIndexAdminMixin
+from pgvector_admin.admin.pictures import VectorPictureAdminMixin
+from pgvector_admin.admin.request_checks import refusing_unreadable
+from pgvector_admin.features import IMPORTS_INSTALLED
+from pgvector_admin.replicas import reading_from_replica
+from pgvector_admin.search.conditions import (
+    Conditions,
+    ConditionsError,
+    condition_params,
+    read_conditions,
+)
+from pgvector_admin.search.histogram import distance_sample, histogram_svg, ordinal
+from pgvector_admin.search.queries import SearchOutcome, nearest
+from pgvector_admin.search.query_vectors import REF_PARAM, results_query
+from pgvector_admin.search.result_csv import neighbors_csv
+from pgvector_admin.vectors.fields import VectorColumn, vector_columns
+
+if IMPORTS_INSTALLED:
+    from pgvector_admin.admin.imports import VectorImportExportMixin as TransferMixin
+else:  # the Import button says what to install
+    from pgvector_admin.admin.import_unavailable import (  # type: ignore[assignment]
+        ImportUnavailableMixin as TransferMixin,
+    )
+
+# The search and similar pages' own parameters; every other one is a changelist
+# condition (its search box, list filters, date hierarchy).
+VECTOR_PARAMS = {
+    "vector",
+    REF_PARAM,
+    "field",
+    "k",
+    "metric",
+    "exact",
+    "recall",
+    "format",
+    "max_distance",
+    "colour",
+}
+
+
+class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferMixin):
+    """Mix into a ``ModelAdmin`` (before it) to give its model the vector pages, and
+    CSV/TSV/JSON import and export (``VectorImportExportMixin``, when
+    django-import-export is installed).
+
+    Options, all class attributes with defaults:
+        vector_fields        the vector fields to work with (default: every one found)
+        vector_k             the default number of neighbours (10)
+        vector_metric        the default metric's name (default: the first field's
+                             type's first metric, cosine for vector and halfvec)
+        vector_list_columns  add each vector field's short form, its norm and a
+                             "similar" link to the changelist (True)
+
+    Define ``result_picture(obj)`` (returning safe HTML) to show a picture of each row
+    on the search and similar pages, and of the row whose neighbours are shown.
+    """
+
+    vector_fields: Sequence[str] | None = None
+    vector_k: int = 10
+    vector_metric: str | None = None
+    vector_list_columns: bool = True
+
+    change_list_template = "pgvector_admin/change_list.html"
+    change_form_template = "pgvector_admin/change_form.html"
+    neighbors_template = "pgvector_admin/neighbors.html"
+
+    # Provided by ModelAdmin.
+    model: type[models.Model]
+    opts: Any
+    admin_site: admin.AdminSite
+    actions: Sequence[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read from the model once: every page and form works from these.
+        self._vector_columns = vector_columns(self.model, self.vector_fields)
+        columns = self._vector_columns
+        if not columns:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}: {self.model._meta.label} has no pgvector field "
+                "(VectorField, HalfVectorField, SparseVectorField or BitField)."
+            )
+        # Made once: the admin tells its read-only fields apart by identity.
+        several = len(columns) > 1
+        self._vector_list_columns = [
+            display
+            for column in columns
+            for display in (_short_column(column), _norm_column(column, several=several))
+        ]
+        self._vector_full_columns = [
+            _full_column(column)
+            for column in columns
+            if not self.model._meta.get_field(column.name).editable
+        ]
+
+    def get_vector_columns(self) -> list[VectorColumn]:
+        """The vector fields this admin searches, described for the selectors."""
+        return self._vector_columns
+
+    def url_name(self, verb: str) -> str:
+        """``<app>_<model>_<verb>``, as Django names the admin's own URLs."""
+        return f"{self.opts.app_label}_{self.opts.model_name}_{verb}"
+
+    # Columns
+
+    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+        shown = list(super().get_list_display(request))  # type: ignore[misc]
+        if not self.vector_list_columns:
+            return shown
+        return [*shown, *self._vector_list_columns, "similar_link"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return [*readonly, *self._vector_full_columns, "similar_link"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+        fields = list(super().get_fields(request, obj))  # type: ignore[misc]
+        # Non-editable vectors are shown whole, read-only, instead of not at all.
+        return fields + [field for field in self._vector_full_columns if field not in fields]
+
+    @admin.display(description="similar")
+    def similar_link(self, obj: Any) -> str:
+        if obj.pk is None:
+            return "—"
+        url = reverse(f"admin:{self.url_name('similar')}", args=[obj.pk])
+        return format_html('<a href="{}" class="similar-link">similar rows</a>', url)
+
+    # Action
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # actions = None switches the changelist's actions off: the export and
+        # find-similar actions too (django-import-export would add its own regardless).
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return {}
+        actions = super().get_actions(request)
+        if self.has_view_permission(request):
+            description = f"Find {self.opts.verbose_name_plural} similar to the selected one"
+            actions["find_similar"] = (VectorAdminMixin.find_similar, "find_similar", description)
+        return actions
+
+    def find_similar(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> HttpResponseRedirect | None:
+        count = queryset.count()
+        if count != 1:
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                f"Select exactly one {self.opts.verbose_name} to find its similar "
+                f"{self.opts.verbose_name_plural} ({count} selected).",
+                messages.WARNING,
+            )
+            return None
+        # Posted from the changelist's own URL: its conditions carry over.
+        conditions = condition_params(request.GET, ignore=VECTOR_PARAMS)
+        url = reverse(f"admin:{self.url_name('similar')}", args=[queryset.get().pk])
+        return HttpResponseRedirect(f"{url}?{conditions.urlencode()}" if conditions else url)
+
+    # Pages
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        patterns = [
+            path("search/", wrap(self.search_view), name=self.url_name("search")),
+            path(
+                "<path:object_id>/similar/", wrap(self.similar_view), name=self.url_name("similar")
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+        # Every page of the model (the admin's own too): a parameter no page can read
+        # is a 400 before any work.
+        for pattern in patterns:
+            pattern.callback = refusing_unreadable(pattern.callback)
+        return patterns
+
+    def search_form(self, data: Any = None, **kwargs: Any) -> VectorSearchForm:
+        return self._query_form(VectorSearchForm, data, **kwargs)
+
+    def _query_form(self, form_class: type[NeighborsForm], data: Any, **kwargs: Any) -> Any:
+        """The search or similar page's form, with this admin's fields and defaults."""
+        return form_class(
+            data,
+            columns=self.get_vector_columns(),
+            default_k=self.vector_k,
+            default_metric=self.vector_metric,
+            **kwargs,
+        )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The list's conditions go with the vector search and the map: the rows shown.
+        conditions = condition_params(request.GET, ignore=VECTOR_PARAMS)
+        map_url = reverse(f"admin:{self.url_name('map')}")
+        extra_context = {
+            **(extra_context or {}),
+            "vector_form": self.search_form(auto_id="vs_%s"),
+            "vector_search_url": reverse(f"admin:{self.url_name('search')}"),
+            "vector_conditions": list(conditions.lists()),
+            "vector_indexes_url": reverse(f"admin:{self.url_name('indexes')}"),
+            "vector_map_url": f"{map_url}?{conditions.urlencode()}" if conditions else map_url,
+            "vector_health": self.vector_health(),
+        }
+        page = functools.partial(super().changelist_view, request, extra_context)  # type: ignore[misc]
+        if request.method != "GET":  # an action, which may write
+            return page()
+        # The list's rows, read from a replica when there is one.
+        return reading_from_replica(request, page)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "similar_url": reverse(f"admin:{self.url_name('similar')}", args=[object_id]),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def search_view(self, request: HttpRequest) -> HttpResponse:
+        """The rows nearest to a query vector typed by the user. The form posts (a
+        vector can be longer than an address may be); the answer is a redirect to the
+        results page's address, which can be reloaded and shared."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            query = results_query(request.POST, request.GET)
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}", status=303)
+        return reading_from_replica(request, functools.partial(self._search_page, request))
+
+    def _search_page(self, request: HttpRequest) -> HttpResponse:
+        form, conditions, outcome = self.search_outcome(request)
+        return self._results_response(
+            request,
+            form=form,
+            outcome=outcome,
+            title="Search by vector",
+            target=None,
+            conditions=conditions,
+        )
+
+    def search_outcome(
+        self, request: HttpRequest, *, with_recall: bool | None = None
+    ) -> tuple[NeighborsForm, Conditions, SearchOutcome | None]:
+        """The search page's form, conditions and answer (None while the form is not
+        valid); recall as the form asks unless ``with_recall`` says otherwise."""
+        form = self.search_form(request.GET or None)
+        conditions = self._conditions(request, form)
+        if not form.is_valid():
+            return form, conditions, None
+        data = form.cleaned_data
+        outcome = _nearest(data, conditions, data["vector"], with_recall=with_recall)
+        return form, conditions, outcome
+
+    def vector_conditions(self, request: HttpRequest) -> Conditions:
+        """The changelist's conditions the request carries (its search box, list
+        filters, date hierarchy): the rows a search or similar page searches among."""
+        return read_conditions(self, request, ignore=VECTOR_PARAMS)
+
+    def _conditions(self, request: HttpRequest, form: NeighborsForm) -> Conditions:
+        try:
+            return self.vector_conditions(request)
+        except ConditionsError as error:
+            form.is_valid()
+            form.add_error(None, str(error))
+            return Conditions(condition_params(request.GET, ignore=VECTOR_PARAMS))
+
+    def similar_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The rows nearest to a row's own vector, the row itself left out."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        page = functools.partial(self._similar_page, request, object_id)
+        return reading_from_replica(request, page)
+
+    def _similar_page(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id
+            )
+        form, conditions, outcome = self.similar_outcome(request, obj)
+        return self._results_response(
+            request,
+            form=form,
+            outcome=outcome,
+            title=f"{self.opts.verbose_name_plural.capitalize()} similar to {obj}",
+            target=obj,
+            conditions=conditions,
+        )
+
+    def similar_outcome(
+        self, request: HttpRequest, obj: Any, *, with_recall: bool | None = None
+    ) -> tuple[NeighborsForm, Conditions, SearchOutcome | None]:
+        """The similar page's form, conditions and answer for ``obj`` (as
+        ``search_outcome``)."""
+        form = self._query_form(NeighborsForm, request.GET)
+        conditions = self._conditions(request, form)
+        if not form.is_valid():
+            return form, conditions, None
+        data = form.cleaned_data
+        column = data["column"]
+        if column.undefined_for(column.values(obj), data["metric"]):
+            form.add_error(None, ZERO_VECTOR_MESSAGE)
+            return form, conditions, None
+        # As selectors.similar_to: the row's own vector, the row left out.
+        vector = column.values(obj)
+        outcome = _nearest(data, conditions, vector, exclude_id=obj.pk, with_recall=with_recall)
+        return form, conditions, outcome
+
+    def _results_response(
+        self,
+        request: HttpRequest,
+        *,
+        form: NeighborsForm,
+        outcome: SearchOutcome | None,
+        title: str,
+        target: Any,
+        conditions: Conditions,
+    ) -> HttpResponse:
+        if outcome is not None and request.GET.get("format") == "csv":
+            response = HttpResponse(
+                neighbors_csv(outcome.neighbors, outcome.metrics, text=outcome.column.text),
+                content_type="text/csv",
+            )
+            name = f"similar-to-{target.pk}" if target is not None else "vector-search"
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        csv_query = request.GET.copy()
+        csv_query["format"] = "csv"
+        # The field asked about (kept even when another option was refused), else the first.
+        column = getattr(form, "cleaned_data", {}).get("column") or self.get_vector_columns()[0]
+        picture = getattr(self, "result_picture", None)
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "form": form,
+            "outcome": outcome,
+            "target": target,
+            "changelist_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+            ),
+            "conditions": conditions,
+            "condition_fields": list(conditions.params.lists()),
+            # The results pages need the width for their table.
+            "is_nav_sidebar_enabled": False,
+            "csv_url": f"{request.path}?{csv_query.urlencode()}",
+            "target_vector": column.full(column.values(target)) if target is not None else "",
+            # An admin that defines result_picture(obj) gets a picture beside each row.
+            "result_picture": _not_called_by_templates(picture),
+            "target_picture": picture(target) if picture and target is not None else "",
+        }
+        if outcome is not None and outcome.neighbors:
+            # The picture asks for its points with the page's own query.
+            if target is not None:
+                points = reverse(f"admin:{self.url_name('similar_points')}", args=[target.pk])
+            else:
+                points = reverse(f"admin:{self.url_name('search_points')}")
+            context["points_url"] = f"{points}?{request.GET.urlencode()}"
+            sample = distance_sample(
+                column=outcome.column,
+                vector=outcome.vector,
+                metric=outcome.metric,
+                neighbours=[n.distance(outcome.metric) for n in outcome.neighbors],
+                exclude_id=outcome.exclude_id,
+                within=conditions.queryset,
+            )
+            context["distance_sample"] = sample
+            context["distance_picture"] = histogram_svg(sample)
+            context["kth"] = ordinal(len(outcome.neighbors))
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, self.neighbors_template, context, status=status)
+
+
+class VectorModelAdmin(VectorAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """A ``ModelAdmin`` with the vector pages: register a model with pgvector fields."""
+
+
+def _nearest(
+    data: dict[str, Any],
+    conditions: Conditions,
+    vector: Any,
+    *,
+    exclude_id: Any = None,
+    with_recall: bool | None = None,
+) -> SearchOutcome:
+    """The answer to a search or similar page's valid form (``data``, its cleaned
+    data), among the rows of the changelist's ``conditions``."""
+    return nearest(
+        column=data["column"],
+        vector=vector,
+        k=data["k"],
+        metric=data["metric"],
+        exact=data["exact"],
+        exclude_id=exclude_id,
+        with_recall=data["recall"] if with_recall is None else with_recall,
+        within=conditions.queryset,
+        max_distance=data["max_distance"],
+    )
+
+
+def _short_column(column: VectorColumn) -> Callable[[Any], str]:
+    def short(obj: Any) -> str:
+        value = getattr(obj, column.name)
+        return "—" if value is None else column.short(value)
+
+    short.short_description = column.label  # type: ignore[attr-defined]
+    short.__name__ = f"{column.name}_short"
+    return short
+
+
+def _norm_column(column: VectorColumn, *, several: bool) -> Callable[[Any], str]:
+    def vector_norm(obj: Any) -> str:
+        value = getattr(obj, column.name)
+        return "—" if value is None else f"{column.type.magnitude(value):.4g}"
+
+    vector_norm.short_description = f"{column.label} norm" if several else "norm"  # type: ignore[attr-defined]
+    vector_norm.__name__ = f"{column.name}_norm"
+    return vector_norm
+
+
+def _full_column(column: VectorColumn) -> Callable[[Any], str]:
+    def full(obj: Any) -> str:
+        value = getattr(obj, column.name, None)
+        if value is None:
+            return "—"
+        return format_html('<pre class="vector-full">{}</pre>', column.full(value))
+
+    full.short_description = column.label  # type: ignore[attr-defined]
+    full.__name__ = f"{column.name}_full"
+    return full
+
+
+def _not_called_by_templates(function: Callable[[Any], str] | None) -> Any:
+    """``function`` as a template variable that the template engine hands on as it is
+    (it calls any callable it resolves, with no arguments)."""
+    if function is None:
+        return None
+    wrapped = functools.partial(function)
+    wrapped.do_not_call_in_templates = True  # type: ignore[attr-defined]
+    return wrapped
