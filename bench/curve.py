@@ -57,7 +57,7 @@ def high_dimensional_model():
 
 def sweep(label: str, model, metric, args) -> None:
     from pgvector_admin.indexes.tuning import measure_curve, sample_queries
-    from pgvector_admin.search.queries import vector_indexes
+    from pgvector_admin.search.catalogue import vector_indexes
     from pgvector_admin.vectors.fields import vector_columns
 
     column = vector_columns(model)[0]

@@ -159,8 +159,8 @@ def report(model: Any, queries: np.ndarray, args: argparse.Namespace) -> None:
             response = client.get(page, {"vector": text, "k": K, "bucket__lt": threshold})
             outcome = response.context["outcome"]
             assert response.status_code == 200, response.content[:500]
-            assert len(outcome.neighbors) == min(K, matching)
-            found = {neighbor.id for neighbor in outcome.neighbors}
+            assert len(outcome.neighbours) == min(K, matching)
+            found = {neighbour.id for neighbour in outcome.neighbours}
             recalls.append(len(found & truth) / len(truth) if truth else 1.0)
             kind = describe(outcome)
             how[kind] = how.get(kind, 0) + 1

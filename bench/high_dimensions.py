@@ -167,7 +167,9 @@ def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, ar
     from django.db import connection
     from django.test import Client
 
-    from pgvector_admin.search.queries import index_for, nearest, search_settings
+    from pgvector_admin.search.index_choice import index_for
+    from pgvector_admin.search.scan_settings import search_settings
+    from pgvector_admin.search.searches import nearest
     from pgvector_admin.vectors.fields import VectorColumn
     from pgvector_admin.vectors.metrics import COSINE
 
@@ -210,7 +212,7 @@ def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, ar
 
     def selector() -> None:
         vector = [float(value) for value in rng.choice(texts).split(",")]
-        assert len(nearest(column=column, vector=vector, k=K, metric=COSINE).neighbors) == K
+        assert len(nearest(column=column, vector=vector, k=K, metric=COSINE).neighbours) == K
 
     def search_page() -> None:
         response = client.get(f"{app}/search/", {"vector": rng.choice(texts), "k": K})

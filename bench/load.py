@@ -217,7 +217,8 @@ def raw_sql_client(page: str, ids: list[int]) -> Iterator[Callable[[random.Rando
     from django.db import connection
 
     from catalog.models import Item
-    from pgvector_admin.search.queries import index_for, search_settings
+    from pgvector_admin.search.index_choice import index_for
+    from pgvector_admin.search.scan_settings import search_settings
     from pgvector_admin.vectors.fields import VectorColumn
     from pgvector_admin.vectors.metrics import COSINE
 

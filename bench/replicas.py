@@ -7,7 +7,7 @@ Starts a primary and a hot standby from the wheel's binaries (as tests/test_repl
 does: initdb, pg_basebackup -R, streaming replication on loopback), loads ``--rows``
 random 3-d vectors into the seed's Item table on the primary with the app's importer
 (COPY, then the HNSW index), waits for the standby to replay them, then runs
-``--workers`` processes of the app, each calling ``pgvector_admin.search.queries.nearest`` (k=10,
+``--workers`` processes of the app, each calling ``pgvector_admin.search.searches.nearest`` (k=10,
 cosine, through the index) in a loop for ``--seconds``, three ways:
 
   primary alone     DATABASE_REPLICA_URLS unset: every search on the primary
@@ -44,7 +44,7 @@ django.setup()
 from pgvector_admin.vectors.metrics import COSINE
 from catalog.models import Item
 from pgvector_admin.replicas import choose, reading
-from pgvector_admin.search.queries import nearest
+from pgvector_admin.search.searches import nearest
 from pgvector_admin.vectors.fields import vector_columns
 
 mode, seconds = sys.argv[1], float(sys.argv[2])
@@ -62,7 +62,7 @@ while time.perf_counter() < deadline:
     else:
         alias = "default"
     with reading(alias):
-        assert len(nearest(column=column, vector=vector, k=10, metric=COSINE).neighbors) == 10
+        assert len(nearest(column=column, vector=vector, k=10, metric=COSINE).neighbours) == 10
     done += 1
 print(json.dumps({"searches": done, "seconds": seconds}))
 """

@@ -5,7 +5,7 @@
 Three timings of the same work, in the same run, on the same database:
   raw SQL   psycopg alone: fetch the row's embedding, then the k-NN query with the
             same SET LOCAL settings in a transaction: the floor.
-  selector  pgvector_admin.search.queries.similar_to(), as every page and command calls it.
+  selector  pgvector_admin.search.searches.similar_to(), as every page and command calls it.
   page      GET /admin/catalog/item/<pk>/similar/?k=10 through Django's full stack
             (middleware, session, admin, template): the server time of the page.
 The query's EXPLAIN is printed so that the index use can be seen.
@@ -33,12 +33,10 @@ def main() -> None:
     from django.test import Client
 
     from catalog.models import Item
-    from pgvector_admin.search.queries import (
-        distance_queryset,
-        index_for,
-        search_settings,
-        similar_to,
-    )
+    from pgvector_admin.search.distance_query import distance_queryset
+    from pgvector_admin.search.index_choice import index_for
+    from pgvector_admin.search.scan_settings import search_settings
+    from pgvector_admin.search.searches import similar_to
     from pgvector_admin.vectors.fields import VectorColumn
     from pgvector_admin.vectors.metrics import COSINE
 
@@ -78,7 +76,7 @@ def main() -> None:
 
     def selector(pk: int) -> int:
         obj = Item.objects.get(pk=pk)
-        return len(similar_to(obj=obj, column=column, k=args.k, metric=COSINE).neighbors)
+        return len(similar_to(obj=obj, column=column, k=args.k, metric=COSINE).neighbours)
 
     def page(pk: int) -> int:
         response = client.get(f"/admin/catalog/item/{pk}/similar/", {"k": args.k})

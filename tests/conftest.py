@@ -3,6 +3,8 @@ server by default, or the server named by DATABASE_URL."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -10,9 +12,8 @@ from django.db import connection
 from django.test import Client
 from pgvector import SparseVector
 
-from catalog.models import Item
-from catalog.samples import load_seed_items
-from pgvector_admin.search import queries as selectors
+from pgvector_admin.search import searches
+from pgvector_admin.search.catalogue import VectorIndex
 from tests.vector_data import clustered
 from tests.vector_models.models import (
     BitDocument,
@@ -27,13 +28,17 @@ from tests.vector_models.models import (
 
 
 @pytest.fixture
-def seed_items(db: None) -> list[Item]:
+def seed_items(db: None) -> list[Any]:
     """The seed tutorial's 27 vectors, [i, j, k] for i, j, k in 1..3, in a fresh table.
 
     TRUNCATE (undone with the test's transaction) gives the table and its index new,
     empty files, as in the tutorial: rows that earlier tests inserted and rolled back
     would otherwise still weigh on the planner's size estimates.
     """
+    # The demo's model, imported here: the package's own tests run without the demo.
+    from catalog.models import Item
+    from catalog.samples import load_seed_items
+
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {Item._meta.db_table}")
     load_seed_items()
@@ -44,13 +49,13 @@ def seed_items(db: None) -> list[Item]:
 def index_scans_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Searches that may use an index must: sequential scans off, as on a table large
     enough for the planner to choose the index by itself."""
-    original = selectors.search_settings
+    original = searches.search_settings
 
-    def settings(*, k: int, exact: bool, index: selectors.VectorIndex | None = None):
+    def settings(*, k: int, exact: bool, index: VectorIndex | None = None):
         chosen = original(k=k, exact=exact, index=index)
         return chosen if exact or index is None else {**chosen, "enable_seqscan": "off"}
 
-    monkeypatch.setattr(selectors, "search_settings", settings)
+    monkeypatch.setattr(searches, "search_settings", settings)
 
 
 def staff_client(*permissions: str) -> Client:

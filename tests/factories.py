@@ -9,7 +9,7 @@ from catalog.models import Item
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
 
-# The seed's Item.embedding, as the selectors and forms take it.
+# The seed's Item.embedding, as the searches and forms take it.
 ITEM_EMBEDDING = VectorColumn.of(Item, "embedding")
 
 

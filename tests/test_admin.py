@@ -94,7 +94,7 @@ def test_search_lists_the_nearest_rows_with_every_distance(admin_client, seed_it
     response = admin_client.get(SEARCH_URL, {"vector": "[3,1,2]", "k": "4"})
     assert response.status_code == 200
     outcome = response.context["outcome"]
-    assert outcome.neighbors[0].label == "seed 3-1-2"
+    assert outcome.neighbours[0].label == "seed 3-1-2"
     html = response.content.decode()
     for header in ("cosine distance", "L2 distance", "inner product", "L1 distance"):
         assert header in html
@@ -190,16 +190,16 @@ def test_similar_page_lists_the_neighbours_without_the_row_itself(admin_client, 
     item = Item.objects.get(label="seed 3-1-2")
     response = admin_client.get(similar_url(item), {"k": "3"})
     assert response.status_code == 200
-    ids = [n.id for n in response.context["outcome"].neighbors]
+    ids = [n.id for n in response.context["outcome"].neighbours]
     assert len(ids) == 3
     assert item.pk not in ids
-    assert response.context["outcome"].neighbors[0].label == "seed 2-1-1"
+    assert response.context["outcome"].neighbours[0].label == "seed 2-1-1"
 
 
 def test_similar_page_defaults_to_10_by_cosine(admin_client, seed_items) -> None:
     item = Item.objects.get(label="seed 1-1-1")
     outcome = admin_client.get(similar_url(item)).context["outcome"]
-    assert (outcome.k, outcome.metric.name, len(outcome.neighbors)) == (10, "cosine", 10)
+    assert (outcome.k, outcome.metric.name, len(outcome.neighbours)) == (10, "cosine", 10)
 
 
 def test_similar_results_as_csv(admin_client, seed_items) -> None:
@@ -255,7 +255,7 @@ def test_find_similar_action_with_one_row_opens_its_similar_page(admin_client, s
     item = Item.objects.get(label="seed 3-1-2")
     response = run_action(admin_client, [item.pk])
     assert response.redirect_chain[-1][0] == similar_url(item)
-    assert len(response.context["outcome"].neighbors) == 10
+    assert len(response.context["outcome"].neighbours) == 10
 
 
 def test_find_similar_action_with_two_rows_asks_for_exactly_one(admin_client, seed_items) -> None:

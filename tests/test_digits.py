@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from catalog.models import DIGIT_INDEX_NAME, Digit
 from catalog.samples import load_digits, read_digits
-from pgvector_admin.search.queries import similar_to
+from pgvector_admin.search.searches import similar_to
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import L2
 
@@ -60,10 +60,12 @@ def test_leave_one_out_1nn_agrees_with_numpy(digits: list[Digit]) -> None:
     exact_right, index_right = [], []
     for i, digit in enumerate(digits):
         for exact, found in ((True, exact_right), (False, index_right)):
-            [neighbor] = similar_to(obj=digit, column=IMAGE, k=1, metric=L2, exact=exact).neighbors
-            j = position[neighbor.id]
+            [neighbour] = similar_to(
+                obj=digit, column=IMAGE, k=1, metric=L2, exact=exact
+            ).neighbours
+            j = position[neighbour.id]
             if exact:
-                assert neighbor.distance(L2) == pytest.approx(nearest[i], abs=1e-4)
+                assert neighbour.distance(L2) == pytest.approx(nearest[i], abs=1e-4)
             found.append(label[j] == label[i])
     exact_agreement = float(np.mean(exact_right))
     assert exact_agreement == pytest.approx(float(np.mean(numpy_right)), abs=1 / 1797)
@@ -90,6 +92,6 @@ def test_similar_digits_page_uses_the_l2_index(admin_client, digits) -> None:
     outcome = page.context["outcome"]
     assert outcome.metric.name == "l2"
     assert outcome.scan_index == DIGIT_INDEX_NAME
-    assert len(outcome.neighbors) == 5
+    assert len(outcome.neighbours) == 5
     # A picture of the digit asked about and of each neighbour.
     assert page.content.decode().count('<svg class="digit"') == 6

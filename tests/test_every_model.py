@@ -55,9 +55,9 @@ def test_every_page_and_the_action_work_on_every_model(
             assert response.status_code == 200, (name, response.content[:2000])
         # The search for a row's own vector finds it (or a row just like it) first.
         outcome = pages["search"].context["outcome"]
-        assert outcome.neighbors[0].distance(outcome.metric) == pytest.approx(0, abs=1e-4)
-        assert len(outcome.neighbors) == 5
-        assert len(pages["similar"].context["outcome"].neighbors) == 5
+        assert outcome.neighbours[0].distance(outcome.metric) == pytest.approx(0, abs=1e-4)
+        assert len(outcome.neighbours) == 5
+        assert len(pages["similar"].context["outcome"].neighbours) == 5
         assert pages["similar"].context["outcome"].recall is not None
     action = admin_client.post(
         admin_url(model, ""),

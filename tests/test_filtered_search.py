@@ -111,9 +111,9 @@ def test_through_the_index_k_rows_come_back_and_the_page_says_how(
     assert response.status_code == 200
     outcome = response.context["outcome"]
     matching = Listing.objects.filter(condition).count()
-    assert len(outcome.neighbors) == min(10, matching)
+    assert len(outcome.neighbours) == min(10, matching)
     allowed = set(Listing.objects.filter(condition).values_list("pk", flat=True))
-    assert {n.id for n in outcome.neighbors} <= allowed
+    assert {n.id for n in outcome.neighbours} <= allowed
     assert outcome.recall is not None
     assert outcome.recall >= 0.8
     assert outcome.filtered
@@ -147,12 +147,12 @@ def test_after_mass_deletes_the_answer_is_still_complete(
     assert_same_answer(exact, expected, "cosine")
     if "max_distance" in params:
         # Within a distance, through the index: approximate, like any index answer.
-        assert len(outcome.neighbors) >= 0.8 * len(expected)
-        assert all(n.distance(outcome.metric) <= 0.2 for n in outcome.neighbors)
+        assert len(outcome.neighbours) >= 0.8 * len(expected)
+        assert all(n.distance(outcome.metric) <= 0.2 for n in outcome.neighbours)
     else:
-        assert len(outcome.neighbors) == len(expected)
+        assert len(outcome.neighbours) == len(expected)
     allowed = set(Listing.objects.filter(condition).values_list("pk", flat=True))
-    assert {n.id for n in outcome.neighbors} <= allowed
+    assert {n.id for n in outcome.neighbours} <= allowed
     assert outcome.recall >= 0.8
 
 
@@ -163,10 +163,10 @@ def test_the_similar_page_and_the_action_take_the_same_conditions(admin_client: 
         url(Listing, "similar", target.pk), {"k": 5, "exact": 1, "shard__lt": "100"}
     )
     outcome = response.context["outcome"]
-    assert len(outcome.neighbors) == 5
+    assert len(outcome.neighbours) == 5
     shards = dict(Listing.objects.values_list("pk", "shard"))
-    assert all(shards[n.id] < 100 for n in outcome.neighbors)
-    assert target.pk not in {n.id for n in outcome.neighbors}
+    assert all(shards[n.id] < 100 for n in outcome.neighbours)
+    assert target.pk not in {n.id for n in outcome.neighbours}
     action = admin_client.post(
         url(Listing, "changelist") + "?shard__lt=100",
         {"action": "find_similar", "_selected_action": [str(target.pk)]},
@@ -237,7 +237,7 @@ def test_a_very_selective_condition_is_read_and_sorted_and_the_page_says_so(
     # One row in 10,000: the planner finds it by the shard's btree and sorts.
     response = search(admin_client, k=10, shard="7")
     outcome = response.context["outcome"]
-    assert len(outcome.neighbors) == 1
+    assert len(outcome.neighbours) == 1
     assert not outcome.used_index
     assert "the rows the condition keeps were read and sorted" in response.content.decode()
 
@@ -250,7 +250,7 @@ def test_the_page_states_the_distance_and_the_cap(admin_client: Client) -> None:
     assert "The cap was reached, so there may be more" in text
     response = search(admin_client, k=1000, max_distance="0.0001")
     outcome = response.context["outcome"]
-    assert len(outcome.neighbors) < 1000
+    assert len(outcome.neighbours) < 1000
     assert "The cap was reached" not in response.content.decode()
 
 
@@ -258,20 +258,20 @@ def test_the_page_states_the_distance_and_the_cap(admin_client: Client) -> None:
 def test_an_index_scan_cut_short_by_max_scan_tuples_gives_the_exact_answer_and_says_why(
     admin_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pgvector_admin.search import queries as selectors
+    from pgvector_admin.search import searches
 
-    patched = selectors.search_settings
+    patched = searches.search_settings
 
     def few_tuples(**kwargs: Any) -> dict[str, str]:
         chosen = patched(**kwargs)
         return chosen if kwargs.get("exact") else {**chosen, "hnsw.max_scan_tuples": "50"}
 
-    monkeypatch.setattr(selectors, "search_settings", few_tuples)
+    monkeypatch.setattr(searches, "search_settings", few_tuples)
     # One row in a hundred: 50 tuples visited find about none of them.
     response = search(admin_client, k=10, added__year="2024", added__month="2", added__day="3")
     outcome = response.context["outcome"]
     matching = Listing.objects.filter(added=datetime.date(2024, 2, 3)).count()
-    assert len(outcome.neighbors) == min(10, matching)
+    assert len(outcome.neighbours) == min(10, matching)
     assert outcome.fell_back_to_exact
     assert any(
         "it visits at most hnsw.max_scan_tuples = 50 tuples" in note for note in outcome.notes

@@ -1,7 +1,7 @@
 import pytest
 from django.http import QueryDict
 
-from pgvector_admin.admin.forms import DEFAULT_K, NeighborsForm, VectorSearchForm
+from pgvector_admin.admin.forms import DEFAULT_K, NeighboursForm, VectorSearchForm
 from pgvector_admin.vectors.metrics import COSINE, L2
 from tests.factories import ITEM_EMBEDDING
 
@@ -83,7 +83,7 @@ def test_cosine_undefined_only_for_zero_vectors_with_cosine() -> None:
     assert not ITEM_EMBEDDING.undefined_for([0.0, 1e-30, 0.0], COSINE)
 
 
-def test_neighbors_form_needs_no_vector() -> None:
-    form = NeighborsForm(QueryDict(""), columns=[ITEM_EMBEDDING])
+def test_neighbours_form_needs_no_vector() -> None:
+    form = NeighboursForm(QueryDict(""), columns=[ITEM_EMBEDDING])
     assert form.is_valid(), form.errors
     assert form.cleaned_data["k"] == 10

@@ -11,7 +11,9 @@ import pytest
 from django.test import Client
 
 from pgvector_admin.indexes.shapes import IndexShape, shape_of
-from pgvector_admin.search.queries import column_indexes, index_for, nearest
+from pgvector_admin.search.catalogue import column_indexes
+from pgvector_admin.search.index_choice import index_for
+from pgvector_admin.search.searches import nearest
 from pgvector_admin.vectors.fields import VectorColumn
 from tests.vector_data import assert_same_answer, exact_answer, results_csv, url
 from tests.vector_models.models import Document, Passage
@@ -74,8 +76,8 @@ def test_a_halfvec_cast_index_serves_cosine_in_its_own_query_shape(passages) -> 
     # Ordered by the indexed expression, to the query cast the same way.
     key = r'\("vector_models_passage"\."embedding"\)::halfvec\(768\)'
     assert re.search(key + r" <=> \('\[[^']*\]'\)::halfvec\(768\)", outcome.sql)
-    assert len(outcome.neighbors) == 10
-    distances = [n.distance(outcome.metric) for n in outcome.neighbors]
+    assert len(outcome.neighbours) == 10
+    distances = [n.distance(outcome.metric) for n in outcome.neighbours]
     assert distances == sorted(distances)  # sorted again by the exact distance
     assert outcome.recall is not None
     assert outcome.recall >= 0.9
@@ -92,8 +94,8 @@ def test_a_binary_quantized_index_gives_candidates_re_ranked_exactly(passages) -
     assert outcome.scan_index == "passage_bits_hamming"
     assert "binary_quantize" in outcome.sql
     assert "<~>" in outcome.sql
-    assert len(outcome.neighbors) == 10
-    distances = [n.distance(outcome.metric) for n in outcome.neighbors]
+    assert len(outcome.neighbours) == 10
+    distances = [n.distance(outcome.metric) for n in outcome.neighbours]
     assert distances == sorted(distances)
     assert outcome.recall is not None
     assert any("re-ranked by the exact L2 distance" in note for note in outcome.notes)
@@ -137,8 +139,8 @@ def test_the_similar_page_through_an_expression_index_returns_k_rows_and_says_ho
     )
     assert response.status_code == 200
     outcome = response.context["outcome"]
-    assert len(outcome.neighbors) == 25
-    assert target.pk not in [n.id for n in outcome.neighbors]
+    assert len(outcome.neighbours) == 25
+    assert target.pk not in [n.id for n in outcome.neighbours]
     page = response.content.decode()
     assert f"Served by the index <code>{outcome.scan_index}</code>" in page
     assert 'class="index-note"' in page
@@ -155,9 +157,9 @@ def test_a_partial_index_serves_a_condition_that_implies_its_predicate(
     )
     outcome = response.context["outcome"]
     assert outcome.scan_index == "passage_abstract_l2"
-    assert len(outcome.neighbors) == 10
+    assert len(outcome.neighbours) == 10
     kinds = dict(Passage.objects.values_list("pk", "kind"))
-    assert {kinds[n.id] for n in outcome.neighbors} == {"abstract"}
+    assert {kinds[n.id] for n in outcome.neighbours} == {"abstract"}
     assert not any("passage_abstract_l2 covers only" in note for note in outcome.notes)
     # Bodies: the condition does not imply the predicate, and the page says so.
     response = admin_client.get(
@@ -165,5 +167,5 @@ def test_a_partial_index_serves_a_condition_that_implies_its_predicate(
     )
     outcome = response.context["outcome"]
     assert outcome.scan_index != "passage_abstract_l2"
-    assert {kinds[n.id] for n in outcome.neighbors} == {"body"}
+    assert {kinds[n.id] for n in outcome.neighbours} == {"body"}
     assert any("the search's condition does not imply it" in note for note in outcome.notes)

@@ -183,7 +183,7 @@ def test_a_filtered_search_shows_its_condition(toolbar_client, seed_items) -> No
         "/admin/catalog/item/search/", {"vector": "3,1,2", "k": "4", "q": "seed 3-"}
     )
     assert response.status_code == 200
-    assert len(response.context["outcome"].neighbors) == 4
+    assert len(response.context["outcome"].neighbours) == 4
     text = panel_text(toolbar_client, response)
     condition = re.search(r'class="djdt-vector-condition">WHERE ([^<]*)<', text)
     assert condition is not None

@@ -46,9 +46,9 @@ def test_a_long_vector_is_kept_and_its_results_page_reloads_and_is_shared(
     assert params["k"] == ["5"]
     first = admin_client.get(location)
     assert first.status_code == 200
-    ids = [n.id for n in first.context["outcome"].neighbors]
+    ids = [n.id for n in first.context["outcome"].neighbours]
     assert ids[0] == rows[3].pk
-    assert admin_client.get(location).context["outcome"].neighbors[0].id == rows[3].pk
+    assert admin_client.get(location).context["outcome"].neighbours[0].id == rows[3].pk
     # Shared with another user who may view the model: the same answer.
     viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
     opts = model._meta
@@ -56,7 +56,7 @@ def test_a_long_vector_is_kept_and_its_results_page_reloads_and_is_shared(
     other = Client()
     other.force_login(viewer)
     shared = other.get(location)
-    assert [n.id for n in shared.context["outcome"].neighbors] == ids
+    assert [n.id for n in shared.context["outcome"].neighbours] == ids
     # The picture's points and the CSV follow the same reference.
     assert "vector_ref=" in shared.context["points_url"]
     assert other.get(shared.context["points_url"]).status_code == 200
@@ -70,7 +70,7 @@ def test_the_changelists_conditions_go_with_the_posted_vector(admin_client, seed
     )
     page = admin_client.get(response["Location"])
     assert page.context["conditions"].params["q"] == "1-1-"
-    assert all(n.label.startswith("seed 1-1-") for n in page.context["outcome"].neighbors)
+    assert all(n.label.startswith("seed 1-1-") for n in page.context["outcome"].neighbours)
 
 
 def test_an_unknown_reference_is_a_clear_message(admin_client, seed_items) -> None:

@@ -52,7 +52,7 @@ def test_search_and_its_csv_and_points_stay_inside_the_users_rows(tenants, condi
     page = client.get(f"{BASE}search/", {**QUERY, **conditions, "recall": "1"})
     assert page.status_code == 200
     outcome = page.context["outcome"]
-    assert sorted(n.id for n in outcome.neighbors) == sorted(n.pk for n in alices)
+    assert sorted(n.id for n in outcome.neighbours) == sorted(n.pk for n in alices)
     assert outcome.recall == 1.0
     assert_no_bob(page.content, bobs)
     # The histogram's sample: Alice's six rows, not twelve.
@@ -74,7 +74,7 @@ def test_similar_and_its_points_stay_inside_the_users_rows(tenants, conditions) 
     client, alices, bobs = tenants
     page = client.get(f"{BASE}{alices[0].pk}/similar/", {**conditions, "recall": "1"})
     assert page.status_code == 200
-    assert {n.id for n in page.context["outcome"].neighbors} == {n.pk for n in alices[1:]}
+    assert {n.id for n in page.context["outcome"].neighbours} == {n.pk for n in alices[1:]}
     assert_no_bob(page.content, bobs)
     assert len(page.context["distance_sample"].distances) == len(alices) - 1
     csv = client.get(f"{BASE}{alices[0].pk}/similar/", {**conditions, "format": "csv"})

@@ -14,7 +14,8 @@ from django.test import Client, override_settings
 
 from pgvector_admin.indexes.tuning import Curve, CurvePoint, ladder, measure_curve, sample_queries
 from pgvector_admin.models import SearchDefault, TaskProgress
-from pgvector_admin.search.queries import nearest, vector_indexes
+from pgvector_admin.search.catalogue import vector_indexes
+from pgvector_admin.search.searches import nearest
 from pgvector_admin.vectors.fields import vector_columns
 from pgvector_admin.vectors.metrics import COSINE
 from tests.factories import task_url
@@ -74,7 +75,7 @@ def test_the_recommendation_is_the_smallest_setting_reaching_the_target() -> Non
 
 
 def test_an_ivfflat_ladder_doubles_probes_up_to_its_lists() -> None:
-    from pgvector_admin.search.queries import VectorIndex
+    from pgvector_admin.search.catalogue import VectorIndex
 
     index = VectorIndex("i", "ivfflat", "vector_l2_ops", "... WITH (lists='100')", "e")
     assert ladder(index, 10) == [1, 2, 4, 8, 16, 32, 64, 100]
@@ -151,16 +152,6 @@ def test_the_index_page_measures_the_curve_then_saves_its_recommendation(
     assert default.saved_by.username == "admin"
     page = admin_client.get(url).content.decode()
     assert f"hnsw.ef_search = {recommended} saved for document_embedding_hnsw by admin" in page
-
-
-def test_a_row_as_near_as_the_true_kth_counts_as_found() -> None:
-    from pgvector_admin.indexes.tuning import _recall
-
-    # Duplicates: another row at the k-th distance stands for the one the exact scan
-    # happened to return.
-    assert _recall([0.0, 0.1, 0.2], 0.2, 3) == 1.0
-    assert _recall([0.0, 0.1, 0.3], 0.2, 3) == pytest.approx(2 / 3)
-    assert _recall([], None, 0) == 1.0
 
 
 @pytest.mark.django_db

@@ -16,7 +16,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from pgvector import SparseVector
 
-from pgvector_admin.search import queries as selectors
+from pgvector_admin.search.catalogue import column_indexes
+from pgvector_admin.search.index_choice import index_for
 from pgvector_admin.vectors.fields import VectorColumn
 from tests.vector_data import (
     assert_same_answer,
@@ -94,7 +95,7 @@ def test_indexed_search_names_the_index_and_returns_k_rows(
     assert response.status_code == 200
     outcome = response.context["outcome"]
     assert outcome.scan_index == index
-    assert len(outcome.neighbors) == 12
+    assert len(outcome.neighbours) == 12
     assert f"Served by the index <code>{index}</code>" in response.content.decode()
 
 
@@ -161,7 +162,7 @@ def test_a_column_without_a_dimension_count_checks_the_stored_one(admin_client: 
     assert "expected 4 dimensions, not 3: the stored vectors have 4" in wrong.content.decode()
     right = admin_client.get(url(Untyped, "search"), {"vector": "1,2,3,4", "k": 3})
     assert right.status_code == 200
-    assert len(right.context["outcome"].neighbors) == 3
+    assert len(right.context["outcome"].neighbours) == 3
 
 
 def test_two_vector_fields_each_have_their_own_search_and_similar(
@@ -177,8 +178,8 @@ def test_two_vector_fields_each_have_their_own_search_and_similar(
         )
         outcome = response.context["outcome"]
         assert outcome.column.name == field
-        assert len(outcome.neighbors) == 5
-        assert target.pk not in [n.id for n in outcome.neighbors]
+        assert len(outcome.neighbours) == 5
+        assert target.pk not in [n.id for n in outcome.neighbours]
 
 
 def test_columns_describe_type_dimensions_metrics_and_indexes() -> None:
@@ -189,13 +190,13 @@ def test_columns_describe_type_dimensions_metrics_and_indexes() -> None:
         "vector_models_halfdocument",
     )
     assert [m.name for m in half.metrics] == ["cosine", "l2", "ip", "l1"]
-    [index] = selectors.column_indexes(half)
+    [index] = column_indexes(half)
     assert (index.name, index.opclass) == ("halfdocument_embedding_hnsw", "halfvec_l2_ops")
     image = VectorColumn.of(Product, "image_embedding")
-    [index] = selectors.column_indexes(image)
+    [index] = column_indexes(image)
     assert (index.name, index.method) == ("product_image_ivfflat", "ivfflat")
-    assert selectors.index_for(image, image.metric("l2")).name == "product_image_ivfflat"
-    assert selectors.index_for(image, image.metric("cosine")) is None
+    assert index_for(image, image.metric("l2")).name == "product_image_ivfflat"
+    assert index_for(image, image.metric("cosine")) is None
 
 
 @pytest.mark.usefixtures("index_scans_only")
@@ -213,7 +214,7 @@ def test_an_ivfflat_search_raises_probes_and_scans_iteratively_to_k_rows(
     assert outcome.settings["ivfflat.iterative_scan"] == "relaxed_order"
     assert not outcome.fell_back_to_exact
     # 100 of 120 rows: more than the 2 probed lists hold, found by probing further.
-    distances = [n.distance(outcome.metric) for n in outcome.neighbors]
+    distances = [n.distance(outcome.metric) for n in outcome.neighbours]
     assert len(distances) == 100
     assert distances == sorted(distances)
     assert "reads only the lists nearest to the query" in response.content.decode()

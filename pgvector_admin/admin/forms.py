@@ -8,7 +8,8 @@ from typing import Any
 
 from django import forms
 
-from pgvector_admin.search.queries import MAX_K, stored_dimensions
+from pgvector_admin.search.catalogue import stored_dimensions
+from pgvector_admin.search.limits import MAX_K
 from pgvector_admin.search.query_vectors import REF_PARAM, recall
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
@@ -28,7 +29,7 @@ LOST_REFERENCE_MESSAGE = (
 )
 
 
-class NeighborsForm(forms.Form):
+class NeighboursForm(forms.Form):
     """Which vector field (when the model has several), how many neighbours, by which
     metric, exact or through the index. ``cleaned_data`` holds the ``column`` and the
     ``metric`` objects."""
@@ -112,7 +113,7 @@ class NeighborsForm(forms.Form):
         return cleaned
 
 
-class VectorSearchForm(NeighborsForm):
+class VectorSearchForm(NeighboursForm):
     """A query vector plus the neighbour options."""
 
     field_order = ["vector", "field", "k", "metric", "max_distance", "exact", "recall"]

@@ -9,19 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from pgvector_admin.admin.base import VectorAdminBase
 from pgvector_admin.features import IMPORTS_EXTRA
 
 
-class ImportUnavailableMixin:
+class ImportUnavailableMixin(VectorAdminBase):
     """Part of ``VectorAdminMixin`` when django-import-export is missing: an Import
     button whose page explains how to turn imports and exports on."""
 
     tools_change_list_template = "pgvector_admin/change_list_tools.html"
     import_unavailable_template = "pgvector_admin/import_unavailable.html"
-
-    # Provided by ModelAdmin.
-    opts: Any
-    admin_site: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -35,7 +32,7 @@ class ImportUnavailableMixin:
     def get_urls(self) -> list[URLPattern]:
         name = f"{self.opts.app_label}_{self.opts.model_name}_import"
         view = self.admin_site.admin_view(self.import_unavailable_view)
-        return [path("import/", view, name=name), *super().get_urls()]  # type: ignore[misc]
+        return [path("import/", view, name=name), *super().get_urls()]
 
     def import_unavailable_view(self, request: HttpRequest) -> HttpResponse:
         context = {
@@ -55,4 +52,4 @@ class ImportUnavailableMixin:
             "vector_import_url": url,
             "vector_base_change_list_template": self.vector_base_change_list_template,
         }
-        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+        return super().changelist_view(request, extra_context)

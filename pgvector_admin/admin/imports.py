@@ -33,6 +33,7 @@ from import_export.formats.base_formats import CSV, JSON, TSV
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import Result, RowResult
 
+from pgvector_admin.admin.base import VectorAdminBase
 from pgvector_admin.features import background_tasks_available
 from pgvector_admin.tasks.jobs import import_message, start_check, start_export, start_import
 from pgvector_admin.transfer.resources import vector_resource
@@ -77,7 +78,7 @@ class VectorConfirmImportForm(ConfirmImportForm):
     replace = forms.BooleanField(required=False, widget=forms.HiddenInput())
 
 
-class VectorImportExportMixin(ImportMixin, ExportActionMixin):
+class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
     """Import and export for a model with vector fields (part of ``VectorAdminMixin``).
 
     The JSON format goes through ``resource_classes`` when set, else through a
@@ -348,7 +349,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin):
         # million rows); only the posted ones that exist matter.
         posted = [pk for pk in request.POST.getlist("export_items") if _is_key(self.model, pk)]
         # Among the rows this admin shows the user (get_queryset: their own, say).
-        rows = self.get_queryset(request).filter(pk__in=posted)  # type: ignore[attr-defined]
+        rows = self.get_queryset(request).filter(pk__in=posted)
         return list(rows.values_list("pk", flat=True))
 
     def _do_file_export(

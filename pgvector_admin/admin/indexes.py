@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from pgvector_admin.admin.base import VectorAdminBase
 from pgvector_admin.features import TASKS_EXTRA, background_tasks_available
 from pgvector_admin.indexes.builds import index_from_spec, index_validity
 from pgvector_admin.indexes.curve_svg import curve_svg
@@ -24,7 +25,7 @@ from pgvector_admin.indexes.health import HealthWarning, health_warnings
 from pgvector_admin.indexes.report import declaration, index_report
 from pgvector_admin.indexes.tuning import DEFAULT_QUERIES, DEFAULT_TARGET, Curve, save_recommended
 from pgvector_admin.models import SearchDefault, TaskProgress
-from pgvector_admin.search.queries import setting_source
+from pgvector_admin.search.scan_settings import setting_source
 from pgvector_admin.tasks.jobs import start_curve, start_index_change
 from pgvector_admin.tasks.permissions import MANAGE_PERMISSION
 from pgvector_admin.vectors.fields import vector_columns
@@ -149,26 +150,26 @@ def curve_context(progress: TaskProgress, *, may_save: bool) -> dict[str, Any]:
     }
 
 
-class VectorIndexAdminMixin:
+class VectorIndexAdminMixin(VectorAdminBase):
     """Part of ``VectorAdminMixin``: the index page. Whoever may view the model sees
     it; changing indexes needs ``pgvector_admin.manage_vector_indexes`` (or a superuser)."""
 
     index_template = "pgvector_admin/indexes.html"
 
     def get_urls(self) -> list[URLPattern]:
-        opts = self.model._meta  # type: ignore[attr-defined]
-        view = self.admin_site.admin_view(self.indexes_view)  # type: ignore[attr-defined]
+        opts = self.model._meta
+        view = self.admin_site.admin_view(self.indexes_view)
         return [
             path("indexes/", view, name=f"{opts.app_label}_{opts.model_name}_indexes"),
-            *super().get_urls(),  # type: ignore[misc]
+            *super().get_urls(),
         ]
 
     def vector_health(self, report: Any = None) -> list[HealthWarning]:
         """The warnings about this model's vector indexes, for its default search."""
-        column = self.get_vector_columns()[0]  # type: ignore[attr-defined]
+        column = self.get_vector_columns()[0]
         wanted = getattr(self, "vector_metric", None)
         metric = next((m for m in column.metrics if m.name == wanted), column.metrics[0])
-        model = self.model  # type: ignore[attr-defined]
+        model = self.model
         return health_warnings(model, column=column, metric=metric, report=report)
 
     def may_build_indexes(self, request: HttpRequest) -> bool:
@@ -177,9 +178,9 @@ class VectorIndexAdminMixin:
         return bool(user.is_active and (user.is_superuser or user.has_perm(MANAGE_PERMISSION)))
 
     def indexes_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+        if not self.has_view_permission(request):
             raise PermissionDenied
-        model = self.model  # type: ignore[attr-defined]
+        model = self.model
         if request.GET.get("format") == "csv":
             return self._curve_csv(request, model)
         create_form = IndexCreateForm(model=model)
@@ -197,7 +198,7 @@ class VectorIndexAdminMixin:
         opts = model._meta
         may_manage = self.may_build_indexes(request)
         context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
             "title": f"Vector indexes of {opts.verbose_name_plural}",
             "opts": opts,
             "report": report,
@@ -333,7 +334,7 @@ def _errors(form: forms.Form) -> str:
 
 def _unreadable(model: Any, index_name: str, lines: list[str]) -> str:
     """Why a pasted query vector cannot be one of the index's column ('' if all can)."""
-    from pgvector_admin.search.queries import index_and_column
+    from pgvector_admin.search.index_choice import index_and_column
     from pgvector_admin.vectors.parsing import VectorError
 
     _, column = index_and_column(model, index_name)

@@ -25,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from pgvector.django import BitField, HalfVectorField, SparseVectorField, VectorField
 
+from pgvector_admin.admin.base import VectorAdminBase
 from pgvector_admin.pictures.point_cloud import (
     Points,
     Projection,
@@ -33,7 +34,7 @@ from pgvector_admin.pictures.point_cloud import (
     sample_points,
 )
 from pgvector_admin.replicas import answered_by, reading_from_replica
-from pgvector_admin.search.queries import SearchOutcome
+from pgvector_admin.search.outcome import SearchOutcome
 from pgvector_admin.vectors.fields import VectorColumn
 
 # More distinct values than this are shown as a colour scale (numbers) or grouped.
@@ -79,7 +80,7 @@ class MapForm(forms.Form):
         return data
 
 
-class VectorPictureAdminMixin:
+class VectorPictureAdminMixin(VectorAdminBase):
     """Adds the pictures to a vector admin (``pgvector_admin.admin.vector_admin.VectorAdminMixin``
     mixes it in). Options:
 
@@ -101,42 +102,42 @@ class VectorPictureAdminMixin:
         return [
             path(
                 "search/points/", wrap(self.search_points_view), name=self.url_name("search_points")
-            ),  # type: ignore[attr-defined]
+            ),
             path(
                 "<path:object_id>/similar/points/",
                 wrap(self.similar_points_view),
-                name=self.url_name("similar_points"),  # type: ignore[attr-defined]
+                name=self.url_name("similar_points"),
             ),
-            path("map/", wrap(self.map_view), name=self.url_name("map")),  # type: ignore[attr-defined]
-            path("map/points/", wrap(self.map_points_view), name=self.url_name("map_points")),  # type: ignore[attr-defined]
-            *super().get_urls(),  # type: ignore[misc]
+            path("map/", wrap(self.map_view), name=self.url_name("map")),
+            path("map/points/", wrap(self.map_points_view), name=self.url_name("map_points")),
+            *super().get_urls(),
         ]
 
     # The points of the search and similar pages
 
     def search_points_view(self, request: HttpRequest) -> HttpResponse:
         """The search page's picture: the query, its neighbours, a sample of the rows."""
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+        if not self.has_view_permission(request):
             raise PermissionDenied
         return reading_from_replica(request, lambda: self._search_points(request))
 
     def _search_points(self, request: HttpRequest) -> JsonResponse:
-        form, conditions, outcome = self.search_outcome(request, with_recall=False)  # type: ignore[attr-defined]
+        form, conditions, outcome = self.search_outcome(request, with_recall=False)
         return self._neighbour_points(form, conditions, outcome, query_id=None)
 
     def similar_points_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The similar page's picture: the row, its neighbours, a sample of the rows."""
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+        if not self.has_view_permission(request):
             raise PermissionDenied
         return reading_from_replica(request, lambda: self._similar_points(request, object_id))
 
     def _similar_points(self, request: HttpRequest, object_id: str) -> JsonResponse:
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return JsonResponse(
                 {"error": f"No {self.opts.verbose_name} with id {object_id}."}, status=404
             )
-        form, conditions, outcome = self.similar_outcome(request, obj, with_recall=False)  # type: ignore[attr-defined]
+        form, conditions, outcome = self.similar_outcome(request, obj, with_recall=False)
         return self._neighbour_points(form, conditions, outcome, query_id=obj.pk)
 
     def _neighbour_points(
@@ -149,7 +150,7 @@ class VectorPictureAdminMixin:
         data = self._picture_data(column, projection)
         if projection.reason:
             return JsonResponse(data)
-        ids = [neighbour.id for neighbour in outcome.neighbors]
+        ids = [neighbour.id for neighbour in outcome.neighbours]
         sample = sample_points(
             column,
             projection,
@@ -162,11 +163,11 @@ class VectorPictureAdminMixin:
         neighbours = Points(
             ids=ids,
             coordinates=projection.to_3d(
-                dense_rows(column, [n.embedding for n in outcome.neighbors], projection.support)
+                dense_rows(column, [n.embedding for n in outcome.neighbours], projection.support)
             ).reshape(-1, 3),
-            labels=[neighbour.label for neighbour in outcome.neighbors],
+            labels=[neighbour.label for neighbour in outcome.neighbours],
             distances={
-                metric.name: np.asarray([n.distance(metric) for n in outcome.neighbors])
+                metric.name: np.asarray([n.distance(metric) for n in outcome.neighbours])
                 for metric in column.metrics
             },
         )
@@ -176,7 +177,7 @@ class VectorPictureAdminMixin:
             sample=sample.points.as_dict(packed=True),
             sampled=sample.sampled,
             table_rows=max(sample.estimate, len(sample.points.ids)),
-            neighbours=neighbours.as_dict() if outcome.neighbors else None,
+            neighbours=neighbours.as_dict() if outcome.neighbours else None,
             query={
                 "id": query_id,
                 "x": float(query[0]),
@@ -190,10 +191,10 @@ class VectorPictureAdminMixin:
 
     def map_view(self, request: HttpRequest) -> HttpResponse:
         """A map of the table: a sample of the (filtered) rows, coloured by a field."""
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+        if not self.has_view_permission(request):
             raise PermissionDenied
         form = self.map_form(request.GET)
-        conditions = self._conditions(request, form)  # type: ignore[attr-defined]
+        conditions = self.form_conditions(request, form)
         form.is_valid()
         points_query = request.GET.urlencode()
         context = {
@@ -206,7 +207,7 @@ class VectorPictureAdminMixin:
             "changelist_url": reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
             ),
-            "points_url": reverse(f"admin:{self.url_name('map_points')}")  # type: ignore[attr-defined]
+            "points_url": reverse(f"admin:{self.url_name('map_points')}")
             + (f"?{points_query}" if points_query else ""),
             "is_nav_sidebar_enabled": False,
         }
@@ -215,13 +216,13 @@ class VectorPictureAdminMixin:
 
     def map_points_view(self, request: HttpRequest) -> HttpResponse:
         """The map's points: a sample of the filtered rows, with the colouring field."""
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+        if not self.has_view_permission(request):
             raise PermissionDenied
         return reading_from_replica(request, lambda: self._map_points(request))
 
     def _map_points(self, request: HttpRequest) -> JsonResponse:
         form = self.map_form(request.GET)
-        conditions = self._conditions(request, form)  # type: ignore[attr-defined]
+        conditions = self.form_conditions(request, form)
         if not form.is_valid():
             return _form_errors(form)
         column = form.cleaned_data["column"]
@@ -254,7 +255,7 @@ class VectorPictureAdminMixin:
     def map_form(self, data: Any) -> MapForm:
         return MapForm(
             data,
-            columns=self.get_vector_columns(),  # type: ignore[attr-defined]
+            columns=self.get_vector_columns(),
             colours=self.map_colour_fields(),
             default_colour=self.vector_map_colour,
         )

@@ -8,7 +8,7 @@ recall and the plan's verdict, in the style of django-import-export's mixins.
         pass  # its vector fields are found; vector_fields = ["embedding"] to choose
 
 The views only parse the request with the forms and hand the cleaned values to
-``pgvector_admin.search.queries``; they build no query themselves.
+``pgvector_admin.search``; they build no query themselves.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighborsForm, VectorSearchForm
+from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighboursForm, VectorSearchForm
 from pgvector_admin.admin.indexes import VectorIndexAdminMixin
 from pgvector_admin.admin.pictures import VectorPictureAdminMixin
 from pgvector_admin.admin.request_checks import refusing_unreadable
@@ -41,9 +40,10 @@ from pgvector_admin.search.conditions import (
     read_conditions,
 )
 from pgvector_admin.search.histogram import distance_sample, histogram_svg, ordinal
-from pgvector_admin.search.queries import SearchOutcome, nearest
+from pgvector_admin.search.outcome import SearchOutcome
 from pgvector_admin.search.query_vectors import REF_PARAM, results_query
-from pgvector_admin.search.result_csv import neighbors_csv
+from pgvector_admin.search.result_csv import neighbours_csv
+from pgvector_admin.search.searches import nearest
 from pgvector_admin.vectors.fields import VectorColumn, vector_columns
 
 if IMPORTS_INSTALLED:
@@ -93,13 +93,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
 
     change_list_template = "pgvector_admin/change_list.html"
     change_form_template = "pgvector_admin/change_form.html"
-    neighbors_template = "pgvector_admin/neighbors.html"
-
-    # Provided by ModelAdmin.
-    model: type[models.Model]
-    opts: Any
-    admin_site: admin.AdminSite
-    actions: Sequence[Any]
+    neighbours_template = "pgvector_admin/neighbours.html"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,28 +118,20 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
             if not self.model._meta.get_field(column.name).editable
         ]
 
-    def get_vector_columns(self) -> list[VectorColumn]:
-        """The vector fields this admin searches, described for the selectors."""
-        return self._vector_columns
-
-    def url_name(self, verb: str) -> str:
-        """``<app>_<model>_<verb>``, as Django names the admin's own URLs."""
-        return f"{self.opts.app_label}_{self.opts.model_name}_{verb}"
-
     # Columns
 
     def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
-        shown = list(super().get_list_display(request))  # type: ignore[misc]
+        shown = list(super().get_list_display(request))
         if not self.vector_list_columns:
             return shown
         return [*shown, *self._vector_list_columns, "similar_link"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
-        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        readonly = list(super().get_readonly_fields(request, obj))
         return [*readonly, *self._vector_full_columns, "similar_link"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
-        fields = list(super().get_fields(request, obj))  # type: ignore[misc]
+        fields = list(super().get_fields(request, obj))
         # Non-editable vectors are shown whole, read-only, instead of not at all.
         return fields + [field for field in self._vector_full_columns if field not in fields]
 
@@ -158,12 +144,16 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
 
     # Action
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # actions = None switches the changelist's actions off: the export and
         # find-similar actions too (django-import-export would add its own regardless).
         if self.actions is None or IS_POPUP_VAR in request.GET:
             return {}
-        actions = super().get_actions(request)
+        # Django 6.1 asks for the actions of a place (the changelist, the change form).
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)
         if self.has_view_permission(request):
             description = f"Find {self.opts.verbose_name_plural} similar to the selected one"
             actions["find_similar"] = (VectorAdminMixin.find_similar, "find_similar", description)
@@ -174,7 +164,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
     ) -> HttpResponseRedirect | None:
         count = queryset.count()
         if count != 1:
-            self.message_user(  # type: ignore[attr-defined]
+            self.message_user(
                 request,
                 f"Select exactly one {self.opts.verbose_name} to find its similar "
                 f"{self.opts.verbose_name_plural} ({count} selected).",
@@ -195,7 +185,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
             path(
                 "<path:object_id>/similar/", wrap(self.similar_view), name=self.url_name("similar")
             ),
-            *super().get_urls(),  # type: ignore[misc]
+            *super().get_urls(),
         ]
         # Every page of the model (the admin's own too): a parameter no page can read
         # is a 400 before any work.
@@ -206,7 +196,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
     def search_form(self, data: Any = None, **kwargs: Any) -> VectorSearchForm:
         return self._query_form(VectorSearchForm, data, **kwargs)
 
-    def _query_form(self, form_class: type[NeighborsForm], data: Any, **kwargs: Any) -> Any:
+    def _query_form(self, form_class: type[NeighboursForm], data: Any, **kwargs: Any) -> Any:
         """The search or similar page's form, with this admin's fields and defaults."""
         return form_class(
             data,
@@ -231,7 +221,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
             "vector_map_url": f"{map_url}?{conditions.urlencode()}" if conditions else map_url,
             "vector_health": self.vector_health(),
         }
-        page = functools.partial(super().changelist_view, request, extra_context)  # type: ignore[misc]
+        page = functools.partial(super().changelist_view, request, extra_context)
         if request.method != "GET":  # an action, which may write
             return page()
         # The list's rows, read from a replica when there is one.
@@ -248,7 +238,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
             **(extra_context or {}),
             "similar_url": reverse(f"admin:{self.url_name('similar')}", args=[object_id]),
         }
-        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def search_view(self, request: HttpRequest) -> HttpResponse:
         """The rows nearest to a query vector typed by the user. The form posts (a
@@ -274,11 +264,11 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
 
     def search_outcome(
         self, request: HttpRequest, *, with_recall: bool | None = None
-    ) -> tuple[NeighborsForm, Conditions, SearchOutcome | None]:
+    ) -> tuple[NeighboursForm, Conditions, SearchOutcome | None]:
         """The search page's form, conditions and answer (None while the form is not
         valid); recall as the form asks unless ``with_recall`` says otherwise."""
         form = self.search_form(request.GET or None)
-        conditions = self._conditions(request, form)
+        conditions = self.form_conditions(request, form)
         if not form.is_valid():
             return form, conditions, None
         data = form.cleaned_data
@@ -290,7 +280,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
         filters, date hierarchy): the rows a search or similar page searches among."""
         return read_conditions(self, request, ignore=VECTOR_PARAMS)
 
-    def _conditions(self, request: HttpRequest, form: NeighborsForm) -> Conditions:
+    def form_conditions(self, request: HttpRequest, form: Any) -> Conditions:
         try:
             return self.vector_conditions(request)
         except ConditionsError as error:
@@ -306,11 +296,9 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
         return reading_from_replica(request, page)
 
     def _similar_page(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
-                request, self.opts, object_id
-            )
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         form, conditions, outcome = self.similar_outcome(request, obj)
         return self._results_response(
             request,
@@ -323,11 +311,11 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
 
     def similar_outcome(
         self, request: HttpRequest, obj: Any, *, with_recall: bool | None = None
-    ) -> tuple[NeighborsForm, Conditions, SearchOutcome | None]:
+    ) -> tuple[NeighboursForm, Conditions, SearchOutcome | None]:
         """The similar page's form, conditions and answer for ``obj`` (as
         ``search_outcome``)."""
-        form = self._query_form(NeighborsForm, request.GET)
-        conditions = self._conditions(request, form)
+        form = self._query_form(NeighboursForm, request.GET)
+        conditions = self.form_conditions(request, form)
         if not form.is_valid():
             return form, conditions, None
         data = form.cleaned_data
@@ -335,7 +323,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
         if column.undefined_for(column.values(obj), data["metric"]):
             form.add_error(None, ZERO_VECTOR_MESSAGE)
             return form, conditions, None
-        # As selectors.similar_to: the row's own vector, the row left out.
+        # As searches.similar_to: the row's own vector, the row left out.
         vector = column.values(obj)
         outcome = _nearest(data, conditions, vector, exclude_id=obj.pk, with_recall=with_recall)
         return form, conditions, outcome
@@ -344,7 +332,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
         self,
         request: HttpRequest,
         *,
-        form: NeighborsForm,
+        form: NeighboursForm,
         outcome: SearchOutcome | None,
         title: str,
         target: Any,
@@ -352,7 +340,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
     ) -> HttpResponse:
         if outcome is not None and request.GET.get("format") == "csv":
             response = HttpResponse(
-                neighbors_csv(outcome.neighbors, outcome.metrics, text=outcome.column.text),
+                neighbours_csv(outcome.neighbours, outcome.metrics, text=outcome.column.text),
                 content_type="text/csv",
             )
             name = f"similar-to-{target.pk}" if target is not None else "vector-search"
@@ -383,7 +371,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
             "result_picture": _not_called_by_templates(picture),
             "target_picture": picture(target) if picture and target is not None else "",
         }
-        if outcome is not None and outcome.neighbors:
+        if outcome is not None and outcome.neighbours:
             # The picture asks for its points with the page's own query.
             if target is not None:
                 points = reverse(f"admin:{self.url_name('similar_points')}", args=[target.pk])
@@ -394,15 +382,15 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
                 column=outcome.column,
                 vector=outcome.vector,
                 metric=outcome.metric,
-                neighbours=[n.distance(outcome.metric) for n in outcome.neighbors],
+                neighbours=[n.distance(outcome.metric) for n in outcome.neighbours],
                 exclude_id=outcome.exclude_id,
                 within=conditions.queryset,
             )
             context["distance_sample"] = sample
             context["distance_picture"] = histogram_svg(sample)
-            context["kth"] = ordinal(len(outcome.neighbors))
+            context["kth"] = ordinal(len(outcome.neighbours))
         status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(request, self.neighbors_template, context, status=status)
+        return TemplateResponse(request, self.neighbours_template, context, status=status)
 
 
 class VectorModelAdmin(VectorAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
@@ -437,7 +425,7 @@ def _short_column(column: VectorColumn) -> Callable[[Any], str]:
         value = getattr(obj, column.name)
         return "—" if value is None else column.short(value)
 
-    short.short_description = column.label  # type: ignore[attr-defined]
+    short.short_description = column.label
     short.__name__ = f"{column.name}_short"
     return short
 
@@ -447,7 +435,7 @@ def _norm_column(column: VectorColumn, *, several: bool) -> Callable[[Any], str]
         value = getattr(obj, column.name)
         return "—" if value is None else f"{column.type.magnitude(value):.4g}"
 
-    vector_norm.short_description = f"{column.label} norm" if several else "norm"  # type: ignore[attr-defined]
+    vector_norm.short_description = f"{column.label} norm" if several else "norm"
     vector_norm.__name__ = f"{column.name}_norm"
     return vector_norm
 
@@ -459,7 +447,7 @@ def _full_column(column: VectorColumn) -> Callable[[Any], str]:
             return "—"
         return format_html('<pre class="vector-full">{}</pre>', column.full(value))
 
-    full.short_description = column.label  # type: ignore[attr-defined]
+    full.short_description = column.label
     full.__name__ = f"{column.name}_full"
     return full
 
@@ -470,5 +458,5 @@ def _not_called_by_templates(function: Callable[[Any], str] | None) -> Any:
     if function is None:
         return None
     wrapped = functools.partial(function)
-    wrapped.do_not_call_in_templates = True  # type: ignore[attr-defined]
+    wrapped.do_not_call_in_templates = True
     return wrapped

@@ -18,6 +18,7 @@ from django.db import connection, models, transaction
 from django.db.models import Index
 
 from pgvector_admin.db.identifiers import identifier
+from pgvector_admin.db.index_rows import index_row
 from pgvector_admin.transfer.services import IndexBuildWatcher, Progress, model_vector_indexes
 
 REBUILD_SUFFIX = "_rebuild"
@@ -36,14 +37,8 @@ def declared_index(model: type[models.Model], name: str) -> Index:
 
 def index_validity(name: str) -> bool | None:
     """Whether the index ``name`` is valid (None: there is no such index)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %s AND pg_catalog.pg_table_is_visible(c.oid)",
-            [name],
-        )
-        row = cursor.fetchone()
-    return None if row is None else bool(row[0])
+    row = index_row(name)
+    return None if row is None else row.valid
 
 
 def rebuild_name(name: str) -> str:
@@ -53,14 +48,8 @@ def rebuild_name(name: str) -> str:
 
 def index_definition(name: str) -> str | None:
     """PostgreSQL's own ``CREATE INDEX`` statement of the index ``name``."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_indexdef(c.oid) FROM pg_class c "
-            "WHERE c.relname = %s AND c.relkind = 'i' AND pg_catalog.pg_table_is_visible(c.oid)",
-            [name],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+    row = index_row(name)
+    return row.definition if row is not None else None
 
 
 _CREATE = re.compile(r'^CREATE (UNIQUE )?INDEX ("(?:[^"]|"")+"|\S+) ON ')

@@ -12,13 +12,10 @@ from django.db import models
 from django.template.defaultfilters import filesizeformat
 
 from pgvector_admin.indexes.report import IndexReport, index_report
-from pgvector_admin.search.queries import (
-    distance_queryset,
-    metrics_served,
-    plan_of,
-    scanned_index,
-    search_settings,
-)
+from pgvector_admin.search.distance_query import distance_queryset
+from pgvector_admin.search.index_choice import metrics_served
+from pgvector_admin.search.plans import plan_of, scanned_index
+from pgvector_admin.search.scan_settings import search_settings
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
 

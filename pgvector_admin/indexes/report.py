@@ -15,7 +15,9 @@ from typing import Any
 from django.db import connection, models
 
 from pgvector_admin.db.identifiers import identifier
-from pgvector_admin.search.queries import VectorIndex, index_for, vector_indexes
+from pgvector_admin.db.index_rows import index_row
+from pgvector_admin.search.catalogue import VectorIndex, vector_indexes
+from pgvector_admin.search.index_choice import index_for
 from pgvector_admin.transfer.services import model_vector_indexes
 from pgvector_admin.vectors.fields import VectorColumn, vector_columns
 from pgvector_admin.vectors.metrics import Metric
@@ -182,16 +184,10 @@ def declaration(facts: IndexFacts) -> str:
 
 
 def _index_state(name: str) -> tuple[dict[str, str], int, bool, bool]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.reloptions, pg_relation_size(c.oid), i.indisvalid, i.indisready "
-            "FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
-            "WHERE c.relname = %s AND pg_catalog.pg_table_is_visible(c.oid)",
-            [name],
-        )
-        options, size, valid, ready = cursor.fetchone()
-    parameters = dict(option.split("=", 1) for option in options or [])
-    return parameters, int(size), bool(valid), bool(ready)
+    row = index_row(name)
+    if row is None:  # dropped since the table's indexes were read
+        return {}, 0, False, False
+    return row.options, row.size_bytes, row.valid, row.ready
 
 
 def _table_facts(table: str, *, count_rows: bool) -> TableFacts:

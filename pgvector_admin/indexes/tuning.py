@@ -3,7 +3,7 @@ exact answer (a returned row counts when it is no farther than the true k-th nea
 so duplicates do not count as misses) and the p50/p95 latency at each ``hnsw.ef_search`` (or
 ``ivfflat.probes``) of a ladder, and the smallest setting that reaches a target recall.
 
-Each search runs as the app's searches do (``pgvector_admin.search.queries.distance_queryset``
+Each search runs as the app's searches do (``search.distance_query.distance_queryset``
 under ``search_settings``), with only the ladder's setting changed; the exact answer
 is the same query with index scans off.
 """
@@ -19,15 +19,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from pgvector_admin.db.identifiers import identifier
-from pgvector_admin.search.queries import (
-    MAX_EF_SEARCH,
-    VectorIndex,
-    distance_queryset,
-    search_settings,
-)
+from pgvector_admin.db.local_settings import local_settings
+from pgvector_admin.search.catalogue import VectorIndex
+from pgvector_admin.search.distance_query import distance_queryset
+from pgvector_admin.search.limits import MAX_EF_SEARCH
+from pgvector_admin.search.recall import recall_at_k
+from pgvector_admin.search.scan_settings import search_settings
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
 
@@ -176,7 +176,7 @@ def measure_curve(
             ids, distances, ms = _search(column, metric, vector, k, tuned, index)
             returned.append(ids)
             times.append(ms)
-            recalls.append(_recall(distances, far, len(exact)))
+            recalls.append(recall_at_k(distances, far, len(exact)))
         found[value] = returned
         points.append(
             CurvePoint(
@@ -205,17 +205,6 @@ def measure_curve(
     )
 
 
-def _recall(distances: Sequence[float], farthest: float | None, wanted: int) -> float:
-    """The share of the true k nearest a search found: a row it returned counts when it
-    is no farther than the true k-th nearest, so that of rows at the same distance
-    (duplicates) any may stand for another."""
-    if not wanted or farthest is None:
-        return 1.0
-    tolerance = 1e-9 * max(1.0, abs(farthest))
-    hits = sum(1 for distance in distances if distance <= farthest + tolerance)
-    return min(hits, wanted) / wanted
-
-
 def _search(
     column: VectorColumn,
     metric: Metric,
@@ -228,17 +217,10 @@ def _search(
     operator's own value), and the milliseconds its query took."""
     rows = distance_queryset(column=column, vector=vector, metric=metric, index=index, k=k)
     query = rows.values_list("pk", metric.column)[:k]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            calls = ", ".join("set_config(%s, %s, true)" for _ in settings)
-            if calls:
-                cursor.execute(
-                    f"SELECT {calls}", [part for item in settings.items() for part in item]
-                )
+    with local_settings(settings):
         began = time.perf_counter()
         found = list(query)
         elapsed = (time.perf_counter() - began) * 1000
-        transaction.set_rollback(True)
     return [pk for pk, _ in found], [float(distance) for _, distance in found], elapsed
 
 

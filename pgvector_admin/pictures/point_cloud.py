@@ -23,7 +23,7 @@ from django.db.models import F, FloatField, Func, QuerySet
 from pgvector import SparseVector
 from pgvector.django import MaxInnerProduct
 
-from pgvector_admin.search.queries import stored_dimensions
+from pgvector_admin.search.catalogue import stored_dimensions
 from pgvector_admin.search.table_sample import fetch_sample, sample_sql
 from pgvector_admin.vectors.fields import BIT, SPARSEVEC, VectorColumn
 from pgvector_admin.vectors.metrics import Metric

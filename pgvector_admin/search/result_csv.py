@@ -7,13 +7,13 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from pgvector_admin.search.queries import Neighbor
+from pgvector_admin.search.outcome import Neighbour
 from pgvector_admin.transfer.formula_guard import neutralise
 from pgvector_admin.vectors.metrics import Metric
 
 
-def neighbors_csv(
-    neighbors: Iterable[Neighbor], metrics: Sequence[Metric], *, text: Callable[[Any], str]
+def neighbours_csv(
+    neighbours: Iterable[Neighbour], metrics: Sequence[Metric], *, text: Callable[[Any], str]
 ) -> str:
     """One header line (``rank,id,label,embedding`` and one column per metric), then
     one line per result: the vector as ``text`` writes it, floats exactly (repr), text
@@ -21,14 +21,14 @@ def neighbors_csv(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["rank", "id", "label", "embedding", *(metric.column for metric in metrics)])
-    for neighbor in neighbors:
+    for neighbour in neighbours:
         writer.writerow(
             [
-                neighbor.rank,
-                neutralise(neighbor.id),
-                neutralise(neighbor.label),
-                text(neighbor.embedding),
-                *(repr(neighbor.distances[metric.name]) for metric in metrics),
+                neighbour.rank,
+                neutralise(neighbour.id),
+                neutralise(neighbour.label),
+                text(neighbour.embedding),
+                *(repr(neighbour.distances[metric.name]) for metric in metrics),
             ]
         )
     return out.getvalue()

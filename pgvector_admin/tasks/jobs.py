@@ -480,7 +480,7 @@ def measure_recall(
     """Measure an index's recall/latency curve for sample rows of its table; the report
     is the curve (``pgvector_admin.indexes.tuning.Curve.as_dict``)."""
     from pgvector_admin.indexes.tuning import measure_curve, sample_queries
-    from pgvector_admin.search.queries import index_and_column, metrics_served
+    from pgvector_admin.search.index_choice import index_and_column, metrics_served
 
     model = apps.get_model(model_label)
     index, column = index_and_column(model, index_name)

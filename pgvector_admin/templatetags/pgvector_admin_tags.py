@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from pgvector_admin.search.queries import SearchOutcome
+from pgvector_admin.search.outcome import SearchOutcome
 
 register = template.Library()
 
 
 @register.simple_tag
-def neighbor_rows(
+def neighbour_rows(
     outcome: SearchOutcome, picture: Callable[[Any], str] | None = None
 ) -> SafeString:
     """The result table's rows: rank, id, label (with ``picture`` of the row, when the
@@ -31,12 +31,12 @@ def neighbor_rows(
     similar_query = f"?field={outcome.column.name}&metric={outcome.metric.name}&k={outcome.k}"
     metrics = outcome.metrics
     rows = []
-    for neighbor in outcome.neighbors:
+    for neighbour in outcome.neighbours:
         cells = format_html_join(
             "",
             '<td class="num{}">{}</td>',
             (
-                (" chosen" if metric is outcome.metric else "", f"{neighbor.distance(metric):.6g}")
+                (" chosen" if metric is outcome.metric else "", f"{neighbour.distance(metric):.6g}")
                 for metric in metrics
             ),
         )
@@ -46,12 +46,12 @@ def neighbor_rows(
                 '<td class="num"><a href="{items}{id}/change/">{id}</a></td>'
                 '<td>{picture}{label}</td><td class="vector"><code>{vector}</code></td>{cells}'
                 '<td><a href="{items}{id}/similar/{query}">similar</a></td></tr>',
-                rank=neighbor.rank,
+                rank=neighbour.rank,
                 items=items_url,
-                id=neighbor.id,
-                label=neighbor.label,
-                picture=picture(neighbor.obj) if picture and neighbor.obj is not None else "",
-                vector=outcome.column.short(neighbor.embedding),
+                id=neighbour.id,
+                label=neighbour.label,
+                picture=picture(neighbour.obj) if picture and neighbour.obj is not None else "",
+                vector=outcome.column.short(neighbour.embedding),
                 cells=cells,
                 query=similar_query,
             )

@@ -16,14 +16,9 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from pgvector_admin.replicas import replica_aliases, server_facts
-from pgvector_admin.search.queries import (
-    VectorIndex,
-    explain_analyze,
-    index_scan_counts,
-    scanned_index,
-    setting_source,
-    vector_indexes,
-)
+from pgvector_admin.search.catalogue import VectorIndex, vector_indexes
+from pgvector_admin.search.plans import explain_analyze, index_scan_counts, scanned_index
+from pgvector_admin.search.scan_settings import setting_source
 from pgvector_admin.search.statements import (
     VectorStatement,
     abbreviate_vectors,

@@ -24,7 +24,7 @@ from pgvector.django import HnswIndex, IvfflatIndex
 
 from pgvector_admin.db.errors import is_connection_lost
 from pgvector_admin.db.identifiers import identifier
-from pgvector_admin.search.queries import stored_dimensions
+from pgvector_admin.search.catalogue import stored_dimensions
 from pgvector_admin.transfer.columns import ImportSchema
 from pgvector_admin.transfer.csv_rows import BadRow, FileColumns, FileError, GoodRow, read_rows
 from pgvector_admin.transfer.formula_guard import guarding, neutralised_sql

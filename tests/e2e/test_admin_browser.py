@@ -25,7 +25,7 @@ def test_quickstart_serves_the_admin_with_the_27_seed_items(
 def test_the_vector_panel_shows_the_verdict_of_a_search(page: Page, dev_server: DevServer) -> None:
     admin_login(page, dev_server.url, username="admin", password=dev_server.password)
     page.goto(f"{dev_server.url}/admin/catalog/item/search/?vector=3,1,2&k=4")
-    expect(page.locator("#neighbors tbody tr")).to_have_count(4)
+    expect(page.locator("#neighbours tbody tr")).to_have_count(4)
     page.click("#djShowToolBarButton")
     page.click("a.VectorSearchPanel")
     verdict = page.locator("#VectorSearchPanel .djdt-vector-verdict").first

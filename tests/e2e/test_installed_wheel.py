@@ -145,7 +145,7 @@ def test_the_wheel_holds_the_package_and_nothing_of_the_demo(wheel: Path) -> Non
         assert not any(name.startswith(forbidden) for name in names), forbidden
     assert "pgvector_admin/py.typed" in names
     assert "pgvector_admin/migrations/0001_initial.py" in names
-    assert "pgvector_admin/templates/pgvector_admin/neighbors.html" in names
+    assert "pgvector_admin/templates/pgvector_admin/neighbours.html" in names
     assert "pgvector_admin/static/pgvector_admin/point_cloud.js" in names
     metadata = (
         zipfile.ZipFile(wheel)
@@ -300,7 +300,7 @@ def use_the_vector_admin(page: Page, base: str, *, extras: str, tmp_path: Path) 
     page.fill("#vs_k", "5")
     page.click("text=Find nearest")
     expect(page).to_have_url(re.compile(r"/admin/shop/document/search/\?vector="))
-    expect(page.locator("#neighbors tbody tr")).to_have_count(5)
+    expect(page.locator("#neighbours tbody tr")).to_have_count(5)
     expect(page.locator(".index-verdict")).to_contain_text("document_embedding_idx")
     # Find similar from a row.
     page.goto(f"{base}/admin/shop/document/")
@@ -308,10 +308,10 @@ def use_the_vector_admin(page: Page, base: str, *, extras: str, tmp_path: Path) 
     page.select_option("select[name=action]", "find_similar")
     page.click("button[name=index]")
     expect(page).to_have_url(re.compile(r"/admin/shop/document/\d+/similar/"))
-    expect(page.locator("#neighbors tbody tr")).to_have_count(10)
+    expect(page.locator("#neighbours tbody tr")).to_have_count(10)
     # The halfvec field is searched too.
     page.goto(f"{base}/admin/shop/document/search/?field=summary&vector=1,3,2,3&k=3")
-    expect(page.locator("#neighbors tbody tr")).to_have_count(3)
+    expect(page.locator("#neighbours tbody tr")).to_have_count(3)
     # The map of the table.
     page.goto(f"{base}/admin/shop/document/")
     page.click("text=Map")

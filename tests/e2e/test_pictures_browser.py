@@ -106,7 +106,7 @@ def test_the_search_page_draws_the_neighbours_by_rank_and_opens_one_on_a_click(
 
     text = hover(page, *on_page(page, query))
     assert "the query" in text
-    first = page.locator("#neighbors tbody tr").first.locator("td").nth(2).inner_text()
+    first = page.locator("#neighbours tbody tr").first.locator("td").nth(2).inner_text()
     text = hover(page, *on_page(page, nearest))
     assert "rank 1" in text
     assert first in text
@@ -167,7 +167,7 @@ def test_without_javascript_the_search_page_keeps_its_table_and_says_why_no_pict
         page = context.new_page()
         admin_login(page, live_server.url, username="admin", password="password")
         page.goto(f"{live_server.url}/admin/catalog/item/search/?vector=3,1,2&k=5")
-        expect(page.locator("#neighbors tbody tr")).to_have_count(5)
+        expect(page.locator("#neighbours tbody tr")).to_have_count(5)
         expect(page.locator(".point-cloud-status")).to_have_text(
             "The 3-d picture needs JavaScript; the table above has every neighbour and its "
             "distances."

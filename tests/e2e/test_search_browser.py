@@ -31,7 +31,7 @@ def test_type_a_vector_and_see_the_nearest_rows_with_their_distances(
     page.fill("#vs_k", "4")
     page.click("text=Find nearest")
     expect(page).to_have_url(re.compile(r"/admin/catalog/item/search/\?vector="))
-    rows = page.locator("#neighbors tbody tr")
+    rows = page.locator("#neighbours tbody tr")
     expect(rows).to_have_count(4)
     expect(rows.nth(0)).to_contain_text("seed 3-1-2")
     expect(rows.nth(1)).to_contain_text("0.0180195")
@@ -44,7 +44,7 @@ def test_a_bad_vector_shows_the_reason_on_the_page(page: Page, logged_in: str) -
     page.fill("#id_vector", "1, 2, 3, 4")
     page.click("input[type=submit][value='Find nearest']")
     expect(page.locator(".errorlist")).to_contain_text("expected 3 dimensions, not 4")
-    expect(page.locator("#neighbors")).to_have_count(0)
+    expect(page.locator("#neighbours")).to_have_count(0)
 
 
 def test_select_a_row_run_find_similar_and_see_its_neighbours(page: Page, logged_in: str) -> None:
@@ -55,11 +55,11 @@ def test_select_a_row_run_find_similar_and_see_its_neighbours(page: Page, logged
     page.click("button[name=index]")
     expect(page).to_have_url(re.compile(rf"/admin/catalog/item/{target.pk}/similar/"))
     expect(page.locator("h1")).to_contain_text("Items similar to seed 3-1-2")
-    rows = page.locator("#neighbors tbody tr")
+    rows = page.locator("#neighbours tbody tr")
     expect(rows).to_have_count(10)
     expect(rows.nth(0)).to_contain_text("seed 2-1-1")
     expect(rows.nth(0)).to_contain_text("0.0180195")
-    expect(page.locator("#neighbors")).not_to_contain_text("seed 3-1-2")
+    expect(page.locator("#neighbours")).not_to_contain_text("seed 3-1-2")
 
 
 def test_find_similar_with_two_rows_selected_asks_for_one(page: Page, logged_in: str) -> None:

@@ -195,7 +195,7 @@ def test_a_long_query_vector_is_searched_under_serve(served: Served, model, dime
     for _ in range(2):
         status, page = client.get(f"{target.path}?{target.query}")
         assert status == 200
-        assert b'id="neighbors"' in page
+        assert b'id="neighbours"' in page
 
 
 # Every page the app adds, and the admin's own for a vector model.
@@ -270,6 +270,6 @@ def test_no_page_breaks_the_content_security_policy(served: Served, page: Page) 
     page.goto(f"{served.url}/admin/catalog/item/")
     page.fill("#vs_vector", "3,1,2")
     page.click("text=Find nearest")
-    expect(page.locator("#neighbors tbody tr").first).to_be_visible()
+    expect(page.locator("#neighbours tbody tr").first).to_be_visible()
     assert page.evaluate("window.__violations") == []
     assert refused == []

@@ -39,7 +39,7 @@ def test_a_768_d_query_typed_into_the_document_changelist(page: Page, logged_in:
     # for any server, and it reloads.
     expect(page).to_have_url(re.compile(r"/admin/vector_models/document/search/\?.*vector_ref="))
     assert len(page.url) < 300
-    rows = page.locator("#neighbors tbody tr")
+    rows = page.locator("#neighbours tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.nth(0)).to_contain_text("doc 7")
     page.reload()
@@ -59,8 +59,8 @@ def test_choosing_the_field_of_a_model_with_two(page: Page, logged_in: str) -> N
     page.select_option("#vs_field", "image_embedding")
     page.select_option("#vs_metric", "l2")
     page.click("text=Find nearest")
-    expect(page.locator("#neighbors thead")).to_contain_text("image embedding")
-    expect(page.locator("#neighbors tbody tr").nth(0)).to_contain_text("product 5")
+    expect(page.locator("#neighbours thead")).to_contain_text("image embedding")
+    expect(page.locator("#neighbours tbody tr").nth(0)).to_contain_text("product 5")
     # The same 8 numbers are the wrong length for the text embedding: said on the page.
     page.select_option("#id_field", "text_embedding")
     page.click("text=Find nearest")
@@ -73,7 +73,7 @@ def test_similar_digits_come_with_their_pictures(page: Page, logged_in: str) -> 
     expect(page.locator("#result_list svg.digit")).to_have_count(50)
     page.locator("#result_list a.similar-link").first.click()
     expect(page.locator(".target-picture svg.digit")).to_have_count(1)
-    rows = page.locator("#neighbors tbody tr")
+    rows = page.locator("#neighbours tbody tr")
     expect(rows).to_have_count(10)
     expect(rows.locator("svg.digit")).to_have_count(10)
     zeros = rows.filter(has_text=re.compile(r"digit 0 \(#"))
@@ -95,7 +95,7 @@ def test_filter_the_changelist_then_search_among_the_rows_shown(page: Page, logg
     page.click("text=Find nearest")
     expect(page).to_have_url(re.compile(r"/search/\?.*digit__exact=3"))
     expect(page.locator(".vector-conditions-block")).to_contain_text("digit = 3")
-    rows = page.locator("#neighbors tbody tr")
+    rows = page.locator("#neighbours tbody tr")
     expect(rows).to_have_count(8)
     expect(rows.filter(has_text=re.compile(r"digit 3 \(#"))).to_have_count(8)
     page.click("a.filtered-changelist")

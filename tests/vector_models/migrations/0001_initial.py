@@ -4,17 +4,18 @@ import pgvector.django.halfvec
 import pgvector.django.indexes
 import pgvector.django.vector
 from django.db import migrations, models
+from pgvector.django import VectorExtension
 
 
 class Migration(migrations.Migration):
     initial = True
 
-    # The vector extension is created by the catalog's first migration.
-    dependencies = [
-        ("catalog", "0001_initial"),
-    ]
+    # The app stands alone (the package's tests run it without the demo): it creates the
+    # extension itself, as any project does; IF NOT EXISTS when the demo did first.
+    dependencies = []
 
     operations = [
+        VectorExtension(),
         migrations.CreateModel(
             name="Untyped",
             fields=[

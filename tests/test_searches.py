@@ -3,14 +3,11 @@ from django.db import connection
 
 from catalog.models import INDEX_NAME, Item
 from pgvector_admin.conf import app_settings
-from pgvector_admin.search import queries as selectors
-from pgvector_admin.search.queries import (
-    distance_queryset,
-    index_for,
-    nearest,
-    similar_to,
-    vector_indexes,
-)
+from pgvector_admin.search import searches
+from pgvector_admin.search.catalogue import vector_indexes
+from pgvector_admin.search.distance_query import distance_queryset
+from pgvector_admin.search.index_choice import index_for
+from pgvector_admin.search.searches import nearest, similar_to
 from pgvector_admin.vectors.metrics import COSINE, INNER_PRODUCT, L2, METRICS
 from tests.factories import ITEM_EMBEDDING, create_items, exact_nearest, exact_value, random_vectors
 
@@ -20,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def assert_matches_exact(outcome, expected: list[tuple[int, float]]) -> None:
     """Same rows in the same order with the same values (±1e-6); rows whose values tie
     within that tolerance may come in either order."""
-    got = [(n.id, n.distance(outcome.metric)) for n in outcome.neighbors]
+    got = [(n.id, n.distance(outcome.metric)) for n in outcome.neighbours]
     assert len(got) == len(expected)
     for (got_id, got_value), (want_id, want_value) in zip(got, expected, strict=True):
         assert got_value == pytest.approx(want_value, abs=1e-6)
@@ -46,16 +43,16 @@ def test_only_cosine_is_served_by_the_seed_index() -> None:
 def test_seed_example_through_the_selector_uses_the_index(seed_items) -> None:
     outcome = nearest(column=ITEM_EMBEDDING, vector=[3, 1, 2], k=4, metric=COSINE)
     assert outcome.scan_index == INDEX_NAME
-    assert [n.distance(COSINE) for n in outcome.neighbors] == pytest.approx(
+    assert [n.distance(COSINE) for n in outcome.neighbours] == pytest.approx(
         [0.0, 0.0180194939380343, 0.0189770568240547, 0.0200421129877772], abs=1e-6
     )
-    assert [n.rank for n in outcome.neighbors] == [1, 2, 3, 4]
+    assert [n.rank for n in outcome.neighbours] == [1, 2, 3, 4]
     assert "<=>" in outcome.sql
     assert "LIMIT 4" in outcome.sql
 
 
 def test_every_row_carries_all_four_values(seed_items) -> None:
-    [first] = nearest(column=ITEM_EMBEDDING, vector=[3, 1, 2], k=1, metric=COSINE).neighbors
+    [first] = nearest(column=ITEM_EMBEDDING, vector=[3, 1, 2], k=1, metric=COSINE).neighbours
     assert first.embedding == [3.0, 1.0, 2.0]
     assert first.distances == {"cosine": 0.0, "l2": 0.0, "ip": 14.0, "l1": 0.0}
 
@@ -75,7 +72,7 @@ def test_inner_product_lists_the_largest_first(seed_items) -> None:
         n.distance(INNER_PRODUCT)
         for n in nearest(
             column=ITEM_EMBEDDING, vector=[1, 1, 1], k=5, metric=INNER_PRODUCT
-        ).neighbors
+        ).neighbours
     ]
     assert values[0] == 9.0
     assert values == sorted(values, reverse=True)
@@ -89,7 +86,7 @@ def test_index_recall_at_10_is_at_least_0_99_on_random_data(index_scans_only) ->
         outcome = nearest(column=ITEM_EMBEDDING, vector=query, k=10, metric=COSINE)
         assert outcome.used_index
         expected = {item_id for item_id, _ in exact_nearest(COSINE, query, 10)}
-        found += len(expected & {n.id for n in outcome.neighbors})
+        found += len(expected & {n.id for n in outcome.neighbours})
     assert found / (10 * len(queries)) >= 0.99
 
 
@@ -109,7 +106,7 @@ def test_recall_is_measured_on_request(index_scans_only) -> None:
 def test_exactly_k_rows_come_back_past_ef_search(k: int, index_scans_only) -> None:
     create_items(random_vectors(1200, seed=5))
     outcome = nearest(column=ITEM_EMBEDDING, vector=[0.5, 0.5, -0.1], k=k, metric=COSINE)
-    assert len(outcome.neighbors) == k
+    assert len(outcome.neighbours) == k
     assert outcome.used_index
     assert not outcome.fell_back_to_exact
     assert outcome.settings["hnsw.ef_search"] == str(max(app_settings.DEFAULT_EF_SEARCH, k))
@@ -118,9 +115,10 @@ def test_exactly_k_rows_come_back_past_ef_search(k: int, index_scans_only) -> No
 
 def test_fewer_rows_than_k_returns_them_all(seed_items) -> None:
     assert (
-        len(nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=1000, metric=COSINE).neighbors) == 27
+        len(nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=1000, metric=COSINE).neighbours)
+        == 27
     )
-    assert len(nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=1000, metric=L2).neighbors) == 27
+    assert len(nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=1000, metric=L2).neighbours) == 27
 
 
 def test_results_are_complete_and_exact_after_mass_deletes_and_inserts(index_scans_only) -> None:
@@ -130,10 +128,10 @@ def test_results_are_complete_and_exact_after_mass_deletes_and_inserts(index_sca
     query = [0.2, 0.7, -0.4]
     for k in (10, 100, 149, 150, 1000):
         outcome = nearest(column=ITEM_EMBEDDING, vector=query, k=k, metric=COSINE)
-        assert len(outcome.neighbors) == min(k, 150), k
+        assert len(outcome.neighbours) == min(k, 150), k
         assert outcome.used_index
         assert not outcome.fell_back_to_exact
-        values = [n.distance(COSINE) for n in outcome.neighbors]
+        values = [n.distance(COSINE) for n in outcome.neighbours]
         assert values == sorted(values)  # strict order
     assert_matches_exact(
         nearest(column=ITEM_EMBEDDING, vector=query, k=150, metric=COSINE),
@@ -150,7 +148,7 @@ def test_a_short_index_scan_is_replaced_by_the_exact_answer(monkeypatch) -> None
             return {"enable_indexscan": "off"}
         return {"hnsw.iterative_scan": "off", "enable_seqscan": "off"}
 
-    monkeypatch.setattr(selectors, "search_settings", plain_index_scan)
+    monkeypatch.setattr(searches, "search_settings", plain_index_scan)
     outcome = nearest(column=ITEM_EMBEDDING, vector=[0.1, 0.1, 0.1], k=100, metric=COSINE)
     assert outcome.fell_back_to_exact
     assert not outcome.used_index
@@ -163,7 +161,7 @@ def test_recall_is_measured_against_a_fresh_exact_scan(monkeypatch) -> None:
     create_items(random_vectors(300, seed=11))
     # A deliberately poor index scan: ef_search 1, no iterative scan.
     monkeypatch.setattr(
-        selectors,
+        searches,
         "search_settings",
         lambda *, k, exact, index=None: (
             {"enable_indexscan": "off"}
@@ -175,7 +173,7 @@ def test_recall_is_measured_against_a_fresh_exact_scan(monkeypatch) -> None:
         column=ITEM_EMBEDDING, vector=[0.3, 0.3, 0.3], k=10, metric=COSINE, with_recall=True
     )
     expected = {item_id for item_id, _ in exact_nearest(COSINE, [0.3, 0.3, 0.3], 10)}
-    found = {n.id for n in outcome.neighbors} & expected
+    found = {n.id for n in outcome.neighbours} & expected
     assert outcome.recall == pytest.approx(len(found) / 10)
 
 
@@ -201,10 +199,10 @@ def test_metrics_without_an_index_run_with_default_settings(seed_items) -> None:
 def test_similar_to_leaves_out_the_item_itself(seed_items) -> None:
     item = Item.objects.get(label="seed 3-1-2")
     outcome = similar_to(column=ITEM_EMBEDDING, obj=item, k=26, metric=COSINE)
-    ids = [n.id for n in outcome.neighbors]
+    ids = [n.id for n in outcome.neighbours]
     assert item.pk not in ids
     assert len(ids) == 26
-    assert outcome.neighbors[0].distance(COSINE) == pytest.approx(0.0180194939380343, abs=1e-6)
+    assert outcome.neighbours[0].distance(COSINE) == pytest.approx(0.0180194939380343, abs=1e-6)
 
 
 def test_similar_to_matches_the_exact_answer() -> None:
@@ -228,10 +226,10 @@ def test_the_cosine_query_plan_uses_the_index_and_l2_does_not(seed_items) -> Non
 
 def test_exact_value_helper_agrees_with_pgvector(seed_items) -> None:
     outcome = nearest(column=ITEM_EMBEDDING, vector=[3, 1, 2], k=27, metric=L2)
-    for neighbor in outcome.neighbors:
+    for neighbour in outcome.neighbours:
         for metric in METRICS.values():
-            assert neighbor.distance(metric) == pytest.approx(
-                exact_value(metric, neighbor.embedding, [3, 1, 2]), abs=1e-6
+            assert neighbour.distance(metric) == pytest.approx(
+                exact_value(metric, neighbour.embedding, [3, 1, 2]), abs=1e-6
             )
 
 

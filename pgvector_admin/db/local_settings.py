@@ -1,0 +1,56 @@
+"""Settings for one statement: ``SET LOCAL`` in a transaction rolled back afterwards.
+
+A vector search depends on settings (``hnsw.ef_search``, ``hnsw.iterative_scan``,
+``enable_indexscan`` for exact scans). ``SET LOCAL`` lasts only inside a transaction,
+and the queryset must be evaluated there; rolling the transaction back ends them, so
+they never leak into the rest of the request. Every search, plan and measurement of
+the package runs through ``local_settings``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connections, transaction
+
+
+def set_local_and_read(
+    cursor: Any, settings: dict[str, str], names: Iterable[str]
+) -> dict[str, str]:
+    """``SET LOCAL`` each of ``settings`` and read back ``names`` as they then stand, in
+    one round trip. A setting the server does not know reads as ``""``."""
+    names = list(names)
+    calls = [("set_config(%s, %s, true)", [name, value]) for name, value in settings.items()]
+    calls += [("current_setting(%s, true)", [name]) for name in names]
+    if not calls:
+        return {}
+    cursor.execute(
+        "SELECT " + ", ".join(call for call, _ in calls),
+        [param for _, params in calls for param in params],
+    )
+    values = cursor.fetchone()[len(settings) :]
+    return {name: value or "" for name, value in zip(names, values, strict=True)}
+
+
+@contextmanager
+def local_settings(
+    settings: dict[str, str],
+    *,
+    using: str = "default",
+    read: Iterable[str] = (),
+    read_only: bool = False,
+) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A transaction on ``using`` with ``settings`` in force (``SET LOCAL``), rolled back
+    when the block ends: yields a cursor and the settings ``read`` back from the server.
+    With ``read_only``, the transaction (when it is one of its own, not a savepoint)
+    refuses writes too. Evaluate querysets inside the block: that is when they run."""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            if read_only and not connection.savepoint_ids:
+                cursor.execute("SET TRANSACTION READ ONLY")
+            in_force = set_local_and_read(cursor, settings, read)
+            yield cursor, in_force
+        # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
+        transaction.set_rollback(True, using=using)

@@ -1,0 +1,287 @@
+"""Nearest-neighbour searches: the ``k`` rows nearest to a vector by any metric, exact
+or through an index, for any model's vector field (described by a ``VectorColumn``),
+with the SQL, settings and plan that served them, and their recall.
+
+Every search runs with its settings in a transaction rolled back afterwards
+(``pgvector_admin.db.local_settings``): they apply to that query only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connections, models
+from django.db.models import QuerySet
+
+from pgvector_admin.db.local_settings import local_settings
+from pgvector_admin.indexes.shapes import IndexShape
+from pgvector_admin.replicas import answered_by, replica_aliases, server_facts
+from pgvector_admin.search.catalogue import VectorIndex, column_indexes
+from pgvector_admin.search.distance_query import distance_queryset
+from pgvector_admin.search.index_choice import (
+    DIRECT,
+    index_for,
+    index_notes,
+    rerank_candidates,
+    serves,
+)
+from pgvector_admin.search.limits import MAX_K
+from pgvector_admin.search.outcome import Neighbour, SearchOutcome, scan_bound
+from pgvector_admin.search.plans import plan_of, scanned_index
+from pgvector_admin.search.recall import recall_at_k
+from pgvector_admin.search.scan_settings import REPORTED_SETTINGS, search_settings, setting_source
+from pgvector_admin.vectors.fields import VectorColumn
+from pgvector_admin.vectors.metrics import Metric
+
+
+def nearest(
+    *,
+    column: VectorColumn,
+    vector: Any,
+    k: int,
+    metric: Metric,
+    exact: bool = False,
+    exclude_id: Any = None,
+    with_recall: bool = False,
+    within: QuerySet[Any] | None = None,
+    max_distance: float | None = None,
+) -> SearchOutcome:
+    """The ``k`` rows whose ``column`` is nearest to ``vector`` by ``metric``, with all
+    their distances; among the rows of ``within`` (a filtered queryset of the model,
+    such as the changelist's) when given; only those within ``max_distance`` (as the
+    page shows distances: for inner product, a least similarity) when given.
+
+    With ``exact`` the index is switched off for this query (a sequential scan and a
+    sort: the true answer). Otherwise an index that matches the metric serves it, with
+    ``hnsw.ef_search`` raised to ``k`` and pgvector's strict-order iterative scan on, so
+    that k rows come back even past ef_search, after mass deletes, or under a condition
+    that few rows meet; should the index still return fewer rows than match (the scan
+    stops at ``hnsw.max_scan_tuples``), the exact answer replaces it and the page says
+    why. Exactly ``min(k, rows matching)`` rows are returned. Whether the index was used
+    is read from the query's plan: on a small table, or under a very selective
+    condition, PostgreSQL may rightly prefer to read the matching rows and sort them.
+    """
+    if not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
+    indexes = column_indexes(column)
+    index = index_for(column, metric, indexes)
+    query = {"column": column, "vector": vector, "metric": metric, "exclude_id": exclude_id}
+    # The true answer's query: what exact mode runs, and what recall is measured against.
+    exact_queryset = distance_queryset(**query, within=within)[:k]
+    if within is not None and not exact:
+        # A partial index serves a condition that implies its predicate: the planner
+        # decides, so ask it.
+        index = _partial_index_used(exact_queryset, column, metric, indexes) or index
+    served = None if exact else index
+    shape = served.shape if served is not None else None
+    queryset = distance_queryset(**query, index=served, k=k, within=within)[:k]
+    started = time.perf_counter()
+    scanned = rerank_candidates(k) if shape is not None and shape.quantized else k
+    settings = search_settings(k=scanned, exact=exact, index=index)
+    reported = REPORTED_SETTINGS[index.method if index is not None else "hnsw"]
+    # Under a condition, how many tuples the index scan visited is worth its cost: the
+    # statement is run a second time, under EXPLAIN ANALYZE, to count them.
+    rows, sql, plan, in_force = _run(queryset, settings, reported, analyze=within is not None)
+    if settings.get("ivfflat.iterative_scan") == "relaxed_order" or (
+        shape is not None and not shape.is_plain
+    ):
+        # Relaxed order may return rows slightly out of order, and an index on a cast
+        # orders by the cast values' distance: sorted again by the exact distance.
+        rows.sort(key=lambda row: getattr(row, metric.column))
+    outcome = SearchOutcome(
+        neighbours=[],
+        column=column,
+        metric=metric,
+        k=k,
+        exact=exact,
+        index=index,
+        indexes=indexes,
+        settings=in_force,
+        sql=sql,
+        plan=plan,
+        seconds=0.0,
+        filtered=within is not None,
+        max_distance=max_distance,
+        setting_source="" if exact else setting_source(index, scanned),
+        vector=vector,
+        exclude_id=exclude_id,
+    )
+    outcome.notes = index_notes(
+        column, metric, indexes, used=outcome.scan_index, filtered=within is not None
+    )
+    if shape is not None and not shape.is_plain and outcome.used_index:
+        outcome.notes.append(_served_through(served, shape, metric, k))
+    if outcome.used_index and len(rows) < k:
+        available = _count_up_to(within or column.model._default_manager.all(), exclude_id, k)
+        if available > len(rows):
+            outcome.notes.append(
+                f"The index scan returned {len(rows)} of the {available} rows asked for "
+                f"({scan_bound(in_force)}); the exact scan's answer is shown instead."
+            )
+            exact_settings = search_settings(k=k, exact=True)
+            rows, outcome.sql, outcome.plan, outcome.settings = _run(
+                exact_queryset, exact_settings, reported
+            )
+            outcome.fell_back_to_exact = True
+    outcome.neighbours = _neighbours(_within_distance(rows, metric, max_distance), column)
+    outcome.seconds = time.perf_counter() - started
+    if replica_aliases():
+        answer = answered_by()
+        if answer is not None and answer.alias == queryset.db and answer.facts is not None:
+            outcome.server = answer.facts  # read when the replica was chosen
+        else:
+            outcome.server = server_facts(queryset.db)
+        outcome.skipped_servers = list(answer.skipped) if answer is not None else []
+    if with_recall:
+        outcome.recall = _recall(outcome, exact_queryset)
+    return outcome
+
+
+def similar_to(
+    *,
+    obj: models.Model,
+    column: VectorColumn,
+    k: int,
+    metric: Metric,
+    exact: bool = False,
+    with_recall: bool = False,
+    within: QuerySet[Any] | None = None,
+    max_distance: float | None = None,
+) -> SearchOutcome:
+    """The ``k`` rows nearest to ``obj``'s own vector in ``column``, without ``obj``
+    (among ``within`` and no farther than ``max_distance``, as for ``nearest``)."""
+    return nearest(
+        column=column,
+        vector=column.values(obj),
+        k=k,
+        metric=metric,
+        exact=exact,
+        exclude_id=obj.pk,
+        with_recall=with_recall,
+        within=within,
+        max_distance=max_distance,
+    )
+
+
+def _within_distance(rows: list[Any], metric: Metric, max_distance: float | None) -> list[Any]:
+    """The rows no farther than ``max_distance`` as the page shows distances (for inner
+    product, the product itself: the rows with at least that similarity)."""
+    if max_distance is None:
+        return rows
+    if metric.negated:
+        return [row for row in rows if metric.shown(getattr(row, metric.column)) >= max_distance]
+    return [row for row in rows if getattr(row, metric.column) <= max_distance]
+
+
+def _partial_index_used(
+    queryset: QuerySet[Any], column: VectorColumn, metric: Metric, indexes: list[VectorIndex]
+) -> VectorIndex | None:
+    """The partial index with ``metric``'s opclass that the planner would scan for this
+    filtered query, if any."""
+    partial = {
+        index.name: index
+        for index in indexes
+        if index.predicate is not None and serves(index, column, metric) == DIRECT
+    }
+    if not partial:
+        return None
+    settings = search_settings(k=queryset.query.high_mark or 1, exact=False, index=None)
+    used = scanned_index(plan_of(queryset, settings), among=partial)
+    return partial.get(used) if used else None
+
+
+def _served_through(index: VectorIndex, shape: IndexShape, metric: Metric, k: int) -> str:
+    if shape.quantized:
+        return (
+            f"The index {index.name} holds {shape.describe()}: the "
+            f"{rerank_candidates(k)} rows nearest by the Hamming distance of the quantized "
+            f"bits are the candidates, re-ranked by the exact {metric.label}."
+        )
+    return (
+        f"The index {index.name} holds {shape.describe()}: rows are found by the "
+        f"{metric.label} of those values, then sorted by the exact {metric.label}."
+    )
+
+
+def _run(
+    queryset: QuerySet[Any],
+    settings: dict[str, str],
+    reported: Iterable[str] = REPORTED_SETTINGS["hnsw"],
+    *,
+    analyze: bool = False,
+) -> tuple[list[Any], str, str, dict[str, str]]:
+    """Evaluate ``queryset`` with ``settings`` in a transaction that is rolled back after.
+
+    Returns the rows, the SQL exactly as PostgreSQL received it, its plan (``EXPLAIN``
+    under the same settings: planning only, it is not run twice; with ``analyze``, run
+    again to count what each step read) and the settings in force when it ran (read
+    back from the server).
+    """
+    # The database the queryset reads from: a replica, when the request reads from one.
+    db = queryset.db
+    recorder = _SqlRecorder(connections[db])
+    with local_settings(settings, using=db, read=reported) as (cursor, in_force):
+        with connections[db].execute_wrapper(recorder):
+            # A fresh clone each time: a queryset caches its rows once evaluated.
+            rows = list(queryset.all())
+        # The statement just run, planned again under the same settings.
+        explain = "EXPLAIN (ANALYZE, TIMING OFF) " if analyze else "EXPLAIN "
+        cursor.execute(explain + recorder.statement, recorder.params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    return rows, recorder.sql, plan, in_force
+
+
+class _SqlRecorder:
+    """An execute wrapper that keeps the last statement: with its parameters, and as
+    PostgreSQL received it (parameters inlined)."""
+
+    statement = ""
+    params: Any = None
+    sql = ""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        self.statement, self.params = sql, params
+        self.sql = self.connection.ops.last_executed_query(context["cursor"], sql, params)
+        return result
+
+
+def _neighbours(rows: list[Any], column: VectorColumn) -> list[Neighbour]:
+    return [
+        Neighbour(
+            rank=rank,
+            id=row.pk,
+            label=str(row),
+            embedding=column.values(row),
+            distances={
+                metric.name: metric.shown(getattr(row, metric.column)) for metric in column.metrics
+            },
+            obj=row,
+        )
+        for rank, row in enumerate(rows, start=1)
+    ]
+
+
+def _count_up_to(rows: QuerySet[Any], exclude_id: Any, limit: int) -> int:
+    """How many of ``rows`` (without ``exclude_id``) there are, counting no further
+    than ``limit``."""
+    if exclude_id is not None:
+        rows = rows.exclude(pk=exclude_id)
+    return rows.order_by()[:limit].count()
+
+
+def _recall(outcome: SearchOutcome, queryset: QuerySet[Any]) -> float:
+    """Recall@k of ``outcome`` against the exact answer (``search.recall``'s rule)."""
+    exact_rows, _, _, _ = _run(queryset, search_settings(k=outcome.k, exact=True))
+    exact_rows = _within_distance(exact_rows, outcome.metric, outcome.max_distance)
+    if not exact_rows:
+        return 1.0
+    metric = outcome.metric
+    # shown() is its own inverse: it turns the shown value back into the raw one.
+    found = [metric.shown(neighbour.distance(metric)) for neighbour in outcome.neighbours]
+    return recall_at_k(found, getattr(exact_rows[-1], metric.column), len(exact_rows))
