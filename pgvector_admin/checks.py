@@ -144,7 +144,11 @@ def _has_opclass(expression: Any) -> bool:
 def check_toolbar_panel(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """E004: the vector panel reads the statements the SQL panel recorded, so it must
     be listed before it (django-debug-toolbar ends the panels in reverse order)."""
-    panels = list(getattr(settings, "DEBUG_TOOLBAR_PANELS", None) or [])
+    return panel_order_problems(list(getattr(settings, "DEBUG_TOOLBAR_PANELS", None) or []))
+
+
+def panel_order_problems(panels: list[str]) -> list[CheckMessage]:
+    """E004 for the toolbar's ``panels``, as listed in DEBUG_TOOLBAR_PANELS."""
     if PANEL not in panels:
         return []
     if SQL_PANEL not in panels:

@@ -85,6 +85,21 @@ def test_the_similar_page_leaves_the_row_out_and_marks_it_as_the_query(
     assert data["sample"]["labels"][0].startswith("doc ")
 
 
+def test_no_neighbour_within_the_distance_draws_the_rest_and_no_neighbours(
+    admin_client: Client, documents
+) -> None:
+    # Found by the URL sweep: a max_distance that keeps no row left nothing to project.
+    row = documents[4]
+    response = admin_client.get(
+        admin_url(Document, "similar/points", row.pk), {"k": "5", "max_distance": "0.000001"}
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["neighbours"] is None
+    assert data["query"]["id"] == row.pk
+    assert len(data["sample"]["ids"]) == 300 - 1
+
+
 @pytest.mark.parametrize(
     ("model", "fixture"), [(SparseDocument, "sparse_documents"), (BitDocument, "bit_documents")]
 )

@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.inspect import get_func_args
 
 from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighboursForm, VectorSearchForm
 from pgvector_admin.admin.indexes import VectorIndexAdminMixin
@@ -149,11 +150,14 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
         # find-similar actions too (django-import-export would add its own regardless).
         if self.actions is None or IS_POPUP_VAR in request.GET:
             return {}
-        # Django 6.1 asks for the actions of a place (the changelist, the change form).
-        if action_location is None:
-            actions = super().get_actions(request)
+        # Django 6.1 asks for the actions of a place (the changelist, the change form);
+        # a parent that does not know places yet (django-import-export's) is asked as
+        # before.
+        parent = super().get_actions
+        if action_location is None or "action_location" not in get_func_args(parent):
+            actions = parent(request)
         else:
-            actions = super().get_actions(request, action_location=action_location)
+            actions = parent(request, action_location=action_location)
         if self.has_view_permission(request):
             description = f"Find {self.opts.verbose_name_plural} similar to the selected one"
             actions["find_similar"] = (VectorAdminMixin.find_similar, "find_similar", description)

@@ -92,7 +92,10 @@ class Projection:
 
     def to_3d(self, dense: np.ndarray) -> np.ndarray:
         """Rows of ``dense`` (their full length, or ``support``'s) as 3-d points."""
-        dense = np.atleast_2d(np.asarray(dense, dtype=np.float64))
+        dense = np.asarray(dense, dtype=np.float64)
+        if dense.size == 0:  # no rows (a search that kept none): no points
+            return np.zeros((0, 3))
+        dense = np.atleast_2d(dense)
         if self.mean is None or self.components is None:
             points = np.zeros((len(dense), 3))
             points[:, : min(3, dense.shape[1])] = dense[:, :3]
