@@ -36,18 +36,6 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_EF_SEARCH": 100,
 }
 
-# What each value must be: (test, description).
-_RULES: dict[str, tuple[Any, str]] = {
-    "IMPORT_DIR": (lambda v: isinstance(v, str), "a folder's path (a string)"),
-    "IMPORT_MAX_BYTES": (lambda v: _positive_int(v), "a positive whole number of bytes"),
-    "IMPORT_PREVIEW_MAX_BYTES": (lambda v: _positive_int(v), "a positive whole number of bytes"),
-    "UPLOAD_MAX_AGE": (lambda v: _positive_number(v), "a positive number of seconds"),
-    "EXPORT_FORMULA_GUARD": (lambda v: isinstance(v, bool), "True or False"),
-    "REPLICA_PREFIX": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
-    "REPLICA_MAX_LAG": (lambda v: _positive_number(v), "a positive number of seconds"),
-    "DEFAULT_EF_SEARCH": (lambda v: _positive_int(v) and v <= 1000, "a whole number 1-1000"),
-}
-
 
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
@@ -55,6 +43,19 @@ def _positive_int(value: Any) -> bool:
 
 def _positive_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+# What each value must be: (test, description).
+_RULES: dict[str, tuple[Any, str]] = {
+    "IMPORT_DIR": (lambda v: isinstance(v, str), "a folder's path (a string)"),
+    "IMPORT_MAX_BYTES": (_positive_int, "a positive whole number of bytes"),
+    "IMPORT_PREVIEW_MAX_BYTES": (_positive_int, "a positive whole number of bytes"),
+    "UPLOAD_MAX_AGE": (_positive_number, "a positive number of seconds"),
+    "EXPORT_FORMULA_GUARD": (lambda v: isinstance(v, bool), "True or False"),
+    "REPLICA_PREFIX": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
+    "REPLICA_MAX_LAG": (_positive_number, "a positive number of seconds"),
+    "DEFAULT_EF_SEARCH": (lambda v: _positive_int(v) and v <= 1000, "a whole number 1-1000"),
+}
 
 
 def user_settings() -> dict[str, Any]:

@@ -16,17 +16,16 @@ from django.apps import apps
 IMPORTS_EXTRA = 'pip install "django-pgvector-admin[imports]"'
 TASKS_EXTRA = 'pip install "django-pgvector-admin[tasks]"'
 
-# Decided once, when the admin classes are made: django-import-export's mixins are
-# their bases when it is installed.
+# Decided once, at import: what is installed does not change while the process runs
+# (django-import-export's mixins are the admin's bases when it is there).
 IMPORTS_INSTALLED = find_spec("import_export") is not None
-
-
-def tasks_framework_installed() -> bool:
-    """Django's tasks API is there: built in (Django 6.0+) or the django-tasks backport."""
-    return find_spec("django.tasks") is not None or find_spec("django_tasks") is not None
+# Django's tasks API: built in (Django 6.0+) or the django-tasks backport.
+TASKS_FRAMEWORK_INSTALLED = find_spec("django.tasks") is not None or (
+    find_spec("django_tasks") is not None
+)
 
 
 def background_tasks_available() -> bool:
     """Tasks can be queued and followed: the tasks API and django-tasks-db, whose
     queue rows the progress pages read, are installed and in INSTALLED_APPS."""
-    return tasks_framework_installed() and apps.is_installed("django_tasks_db")
+    return TASKS_FRAMEWORK_INSTALLED and apps.is_installed("django_tasks_db")
