@@ -1,5 +1,6 @@
 """The catalog's own models in the admin, each one user of the reusable vector admin
-(``pgvector_admin.admin.vector_admin``): the seed's Item and the handwritten digits."""
+(``pgvector_admin.admin.vector_admin``): the seed's Item, the handwritten digits and
+the standard library's docstrings (searched by text)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from catalog.digit_pictures import digit_svg
-from catalog.models import Digit, Item
+from catalog.models import DOC_DIMENSIONS, Digit, Docstring, Item
 from pgvector_admin.admin import VectorModelAdmin
+from pgvector_admin.embedders import TextEmbedding, WordLlamaEmbedder
 
 
 @admin.register(Item)
@@ -47,3 +49,19 @@ class DigitAdmin(VectorModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Docstring)
+class DocstringAdmin(VectorModelAdmin):
+    """The standard library's documentation, searched by text: WordLlama (on this
+    machine) embeds the query; the full-text index ranks by keyword; hybrid fuses both.
+    A docstring edited here is embedded again when saved."""
+
+    list_display = ["qualname", "kind", "module"]
+    list_filter = ["kind"]
+    search_fields = ["qualname", "module"]
+    list_per_page = 50
+    fields = ["qualname", "kind", "module", "text"]
+    vector_embedders = {
+        "embedding": TextEmbedding(WordLlamaEmbedder(dimensions=DOC_DIMENSIONS), source="text"),
+    }

@@ -1,5 +1,8 @@
-"""The seed's ``Item``: a 3-d embedding with an HNSW cosine index, plus a label."""
+"""The demo's tables: the seed's ``Item`` (a 3-d embedding with an HNSW cosine index, plus a
+label), the handwritten digits, and the standard library's docstrings."""
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
@@ -55,3 +58,43 @@ class Digit(models.Model):
 
     def __str__(self) -> str:
         return f"digit {self.digit} (#{self.pk})"
+
+
+DOC_INDEX_NAME = "docstring_embedding_hnsw_idx"
+DOC_TEXT_INDEX_NAME = "docstring_text_fts_idx"
+DOC_DIMENSIONS = 256
+
+
+class Docstring(models.Model):
+    """A public module, class, function or method of Python's standard library and its
+    docstring: the text corpus (catalog/stdlib_docs.py), searched by text through its
+    embedding (WordLlama, 256-d) and by keyword through its full-text index."""
+
+    class Kind(models.TextChoices):
+        MODULE = "module"
+        CLASS = "class"
+        FUNCTION = "function"
+        METHOD = "method"
+
+    qualname = models.CharField(max_length=200, unique=True, help_text="For example time.sleep.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    module = models.CharField(max_length=100, db_index=True)
+    text = models.TextField(help_text="The docstring; its embedding is made from it.")
+    # Made from the text by the admin on save, or in the background for many rows.
+    embedding = VectorField(dimensions=DOC_DIMENSIONS, null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["qualname"]
+        indexes = [
+            HnswIndex(
+                name=DOC_INDEX_NAME,
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            GinIndex(SearchVector("text", config="english"), name=DOC_TEXT_INDEX_NAME),
+        ]
+
+    def __str__(self) -> str:
+        return self.qualname

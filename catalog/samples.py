@@ -1,5 +1,5 @@
-"""The catalog's own sample data: the seed tutorial's 27 items and the handwritten
-digits, loaded by ``quickstart``."""
+"""The catalog's own sample data: the seed tutorial's 27 items, the handwritten digits
+and the standard library's docstrings, loaded by ``quickstart``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from catalog.models import Digit, Item
+from catalog.models import Digit, Docstring, Item
+from catalog.stdlib_docs import read_corpus
 
 
 def seed_vectors() -> list[list[float]]:
@@ -54,3 +55,20 @@ def load_digits() -> int:
         digits = [Digit(image=image, digit=digit) for image, digit in read_digits()]
         Digit.objects.bulk_create(digits, batch_size=1000)
     return len(digits)
+
+
+def load_docstrings() -> int:
+    """Insert the running interpreter's standard library docstrings
+    (``catalog.stdlib_docs``) if their table is empty, without embeddings (they are
+    made in the background); return how many were added."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Docstring._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        if Docstring.objects.exists():
+            return 0
+        docs = [
+            Docstring(qualname=doc.qualname, kind=doc.kind, module=doc.module, text=doc.text)
+            for doc in read_corpus()
+        ]
+        Docstring.objects.bulk_create(docs, batch_size=2000)
+    return len(docs)

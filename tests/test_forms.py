@@ -22,6 +22,8 @@ def test_a_good_query_is_cleaned_into_values() -> None:
         "exact": True,
         "recall": True,
         "max_distance": None,
+        # A model without an embedder is searched by vector only.
+        "mode": "vector",
     }
 
 

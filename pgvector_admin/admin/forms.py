@@ -8,9 +8,14 @@ from typing import Any
 
 from django import forms
 
+from pgvector_admin.embedders.base import EmbedderError
+from pgvector_admin.embedders.fields import TextEmbedding
+from pgvector_admin.embedders.queries import embed_query, query_text_problem
 from pgvector_admin.search.catalogue import stored_dimensions
+from pgvector_admin.search.hybrid import DEFAULT_RRF_K, Fusion
+from pgvector_admin.search.keywords import ALL_WORDS, ANY_WORD, KeywordIndex
 from pgvector_admin.search.limits import MAX_K
-from pgvector_admin.search.query_vectors import REF_PARAM, recall
+from pgvector_admin.search.query_vectors import REF_PARAM, TEXT_REF_PARAM, recall
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
 from pgvector_admin.vectors.parsing import VectorError
@@ -114,39 +119,202 @@ class NeighboursForm(forms.Form):
 
 
 class VectorSearchForm(NeighboursForm):
-    """A query vector plus the neighbour options."""
+    """A query vector, or a text (where the field has an embedder: the text's
+    embedding is the query vector), plus the neighbour options; where the table has a
+    full-text index too, the mode (vector, keyword or hybrid) and the fusion's
+    constants."""
 
-    field_order = ["vector", "field", "k", "metric", "max_distance", "exact", "recall"]
+    field_order = [
+        "text",
+        "vector",
+        "mode",
+        "match",
+        "field",
+        "k",
+        "metric",
+        "max_distance",
+        "exact",
+        "recall",
+        "keyword_weight",
+        "vector_weight",
+        "rrf_k",
+    ]
 
     vector = forms.CharField(
         label="Query vector",
         max_length=500_000,
         widget=forms.TextInput(attrs={"placeholder": "[3, 1, 2]", "size": 40}),
     )
+    text = forms.CharField(
+        label="Text",
+        required=False,
+        strip=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": "pause the program for a few seconds", "size": 50}
+        ),
+    )
+    mode = forms.ChoiceField(
+        label="ranked by",
+        required=False,
+        choices=[
+            ("vector", "vector"),
+            ("keyword", "keyword (full-text index)"),
+            ("hybrid", "hybrid (both, fused)"),
+        ],
+    )
+    match = forms.ChoiceField(
+        label="keywords",
+        required=False,
+        choices=[
+            (ALL_WORDS, "every word (web search syntax)"),
+            (ANY_WORD, "any word"),
+        ],
+        help_text='Every word: "quoted phrases", or, -word as in a web search box.',
+    )
+    keyword_weight = forms.FloatField(
+        label="keyword weight",
+        required=False,
+        min_value=0,
+        max_value=100,
+        initial=1.0,
+        widget=forms.NumberInput(attrs={"size": 4, "step": "any"}),
+    )
+    vector_weight = forms.FloatField(
+        label="vector weight",
+        required=False,
+        min_value=0,
+        max_value=100,
+        initial=1.0,
+        widget=forms.NumberInput(attrs={"size": 4, "step": "any"}),
+    )
+    rrf_k = forms.IntegerField(
+        label="RRF k",
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        initial=DEFAULT_RRF_K,
+        help_text="Reciprocal rank fusion: a row scores weight / (RRF k + rank) in each ranking.",
+        widget=forms.NumberInput(attrs={"size": 4}),
+    )
 
-    def __init__(self, data: Any = None, **kwargs: Any) -> None:
-        # A long vector arrives by reference (pgvector_admin.search.query_vectors): read it back.
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        embeddings: dict[str, TextEmbedding] | None = None,
+        keyword_index: KeywordIndex | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # A long vector or text arrives by reference (pgvector_admin.search.query_vectors).
         self.lost_reference = False
-        if data is not None and data.get(REF_PARAM) and not data.get("vector"):
-            text = recall(data[REF_PARAM])
-            data = data.copy()
-            data["vector"] = text or ""
-            self.lost_reference = text is None
+        if data is not None:
+            for ref, name in ((REF_PARAM, "vector"), (TEXT_REF_PARAM, "text")):
+                if data.get(ref) and not data.get(name):
+                    kept = recall(data[ref])
+                    data = data.copy()
+                    data[name] = kept or ""
+                    self.lost_reference = self.lost_reference or kept is None
+        self.embeddings = embeddings or {}
+        self.keyword_index = keyword_index if self.embeddings else None
         super().__init__(data, **kwargs)
+        if self.embeddings:
+            self.fields["vector"].required = False
+        else:
+            del self.fields["text"]
+        if self.keyword_index is None:
+            for name in ("mode", "match", "keyword_weight", "vector_weight", "rrf_k"):
+                del self.fields[name]
+        elif self.is_bound:
+            # As the neighbour options: missing ones take their defaults, shown.
+            self.data = self.data.copy()
+            for name, value in _RANKED_DEFAULTS.items():
+                if not self.data.get(name):
+                    self.data[name] = value
 
     def clean(self) -> dict[str, Any]:
         if self.lost_reference:
             self.errors.pop("vector", None)
-            self.add_error("vector", LOST_REFERENCE_MESSAGE)
+            self.add_error(None, LOST_REFERENCE_MESSAGE)
         cleaned = super().clean()
-        column, text = cleaned.get("column"), cleaned.get("vector")
-        if column is None or text is None:
+        cleaned["mode"] = cleaned.get("mode") or "vector"
+        column = cleaned.get("column")
+        if column is None:
+            return cleaned
+        text, vector_text = cleaned.get("text") or "", cleaned.get("vector") or ""
+        if text and vector_text:
+            self.add_error(None, "Search with a query vector or with text, not both.")
+            return cleaned
+        if cleaned["mode"] != "vector":
+            self._clean_ranked_options(cleaned, text)
+        if text or (self.embeddings and not vector_text and "vector" not in self.errors):
+            self._clean_text(cleaned, column, text)
+            return cleaned
+        if "vector" not in cleaned or not vector_text:
             return cleaned
         try:
-            cleaned["vector"] = column.parse(text)
+            cleaned["vector"] = column.parse(vector_text)
         except VectorError as error:
             self.add_error("vector", forms.ValidationError(str(error), code="invalid_vector"))
             return cleaned
+        self._check_vector(cleaned, column)
+        return cleaned
+
+    def _clean_text(self, cleaned: dict[str, Any], column: VectorColumn, text: str) -> None:
+        """The text's embedding becomes the query vector."""
+        embedding = self.embeddings.get(column.name)
+        if embedding is None:
+            fields = ", ".join(self.embeddings)
+            self.add_error(
+                "text",
+                forms.ValidationError(
+                    f"{column.label} has no embedder to turn text into a vector: search it "
+                    f"with a vector, or search {fields} by text.",
+                    code="no_embedder",
+                ),
+            )
+            return
+        problem = query_text_problem(text)
+        if problem:
+            if not text:
+                problem = "Type some text to search for (or paste a query vector)."
+            self.add_error("text", forms.ValidationError(problem, code="invalid_text"))
+            return
+        try:
+            vector, record = embed_query(embedding.embedder, text)
+        except EmbedderError as error:
+            self.add_error("text", forms.ValidationError(str(error), code="embedder_failed"))
+            return
+        cleaned["vector"] = vector
+        cleaned["query_embedding"] = record
+        self._check_vector(cleaned, column)
+
+    def _clean_ranked_options(self, cleaned: dict[str, Any], text: str) -> None:
+        """Keyword and hybrid searches rank rows for a text; a distance bound is a
+        vector search's."""
+        if not text:
+            self.add_error(
+                "text",
+                forms.ValidationError(
+                    f"Searching by {cleaned['mode']} needs text.", code="text_needed"
+                ),
+            )
+        if cleaned.get("max_distance") is not None:
+            self.add_error(
+                "max_distance",
+                forms.ValidationError(
+                    "A distance bound applies to vector search only: rank by vector, or "
+                    "leave it empty.",
+                    code="bound_with_ranks",
+                ),
+            )
+        cleaned["match"] = cleaned.get("match") or ALL_WORDS
+        cleaned["fusion"] = Fusion(
+            rrf_k=cleaned.get("rrf_k") or DEFAULT_RRF_K,
+            keyword_weight=_or_one(cleaned.get("keyword_weight")),
+            vector_weight=_or_one(cleaned.get("vector_weight")),
+        )
+
+    def _check_vector(self, cleaned: dict[str, Any], column: VectorColumn) -> None:
         stored = stored_dimensions(column)
         if column.dimensions is None and stored is not None and len(cleaned["vector"]) != stored:
             # pgvector would refuse the comparison ("different vector dimensions").
@@ -155,8 +323,20 @@ class VectorSearchForm(NeighboursForm):
                 f"expected {stored} dimensions, not {given}: the stored vectors have {stored}."
             )
             self.add_error("vector", forms.ValidationError(message, code="invalid_vector"))
-            return cleaned
+            return
         metric = cleaned.get("metric")
         if isinstance(metric, Metric) and column.undefined_for(cleaned["vector"], metric):
             self.add_error("vector", forms.ValidationError(ZERO_VECTOR_MESSAGE, code="zero_vector"))
-        return cleaned
+
+
+_RANKED_DEFAULTS = {
+    "mode": "vector",
+    "match": ALL_WORDS,
+    "keyword_weight": "1",
+    "vector_weight": "1",
+    "rrf_k": str(DEFAULT_RRF_K),
+}
+
+
+def _or_one(weight: float | None) -> float:
+    return 1.0 if weight is None else weight

@@ -150,7 +150,9 @@ class VectorPictureAdminMixin(VectorAdminBase):
         data = self._picture_data(column, projection)
         if projection.reason:
             return JsonResponse(data)
-        ids = [neighbour.id for neighbour in outcome.neighbours]
+        # A keyword search's rows may not have a vector yet: they have no place.
+        placed = [neighbour for neighbour in outcome.neighbours if neighbour.distances]
+        ids = [neighbour.id for neighbour in placed]
         sample = sample_points(
             column,
             projection,
@@ -163,11 +165,11 @@ class VectorPictureAdminMixin(VectorAdminBase):
         neighbours = Points(
             ids=ids,
             coordinates=projection.to_3d(
-                dense_rows(column, [n.embedding for n in outcome.neighbours], projection.support)
+                dense_rows(column, [n.embedding for n in placed], projection.support)
             ).reshape(-1, 3),
-            labels=[neighbour.label for neighbour in outcome.neighbours],
+            labels=[neighbour.label for neighbour in placed],
             distances={
-                metric.name: np.asarray([n.distance(metric) for n in outcome.neighbours])
+                metric.name: np.asarray([n.distance(metric) for n in placed])
                 for metric in column.metrics
             },
         )
@@ -177,7 +179,7 @@ class VectorPictureAdminMixin(VectorAdminBase):
             sample=sample.points.as_dict(packed=True),
             sampled=sample.sampled,
             table_rows=max(sample.estimate, len(sample.points.ids)),
-            neighbours=neighbours.as_dict() if outcome.neighbours else None,
+            neighbours=neighbours.as_dict() if placed else None,
             query={
                 "id": query_id,
                 "x": float(query[0]),

@@ -28,10 +28,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.inspect import get_func_args
 
+from pgvector_admin.admin.embedding import VectorEmbeddingAdminMixin
 from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighboursForm, VectorSearchForm
 from pgvector_admin.admin.indexes import VectorIndexAdminMixin
 from pgvector_admin.admin.pictures import VectorPictureAdminMixin
 from pgvector_admin.admin.request_checks import refusing_unreadable
+from pgvector_admin.embedders.base import EmbedderError, checked_vectors
+from pgvector_admin.embedders.fields import TextEmbedding
 from pgvector_admin.features import IMPORTS_INSTALLED
 from pgvector_admin.replicas import reading_from_replica
 from pgvector_admin.search.conditions import (
@@ -41,8 +44,10 @@ from pgvector_admin.search.conditions import (
     read_conditions,
 )
 from pgvector_admin.search.histogram import distance_sample, histogram_svg, ordinal
+from pgvector_admin.search.hybrid import text_search
+from pgvector_admin.search.keywords import keyword_indexes
 from pgvector_admin.search.outcome import SearchOutcome
-from pgvector_admin.search.query_vectors import REF_PARAM, results_query
+from pgvector_admin.search.query_vectors import REF_PARAM, TEXT_REF_PARAM, results_query
 from pgvector_admin.search.result_csv import neighbours_csv
 from pgvector_admin.search.searches import nearest
 from pgvector_admin.vectors.fields import VectorColumn, vector_columns
@@ -59,6 +64,13 @@ else:  # the Import button says what to install
 VECTOR_PARAMS = {
     "vector",
     REF_PARAM,
+    "text",
+    TEXT_REF_PARAM,
+    "mode",
+    "match",
+    "keyword_weight",
+    "vector_weight",
+    "rrf_k",
     "field",
     "k",
     "metric",
@@ -70,7 +82,9 @@ VECTOR_PARAMS = {
 }
 
 
-class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferMixin):
+class VectorAdminMixin(
+    VectorEmbeddingAdminMixin, VectorPictureAdminMixin, VectorIndexAdminMixin, TransferMixin
+):
     """Mix into a ``ModelAdmin`` (before it) to give its model the vector pages, and
     CSV/TSV/JSON import and export (``VectorImportExportMixin``, when
     django-import-export is installed).
@@ -82,6 +96,11 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
                              type's first metric, cosine for vector and halfvec)
         vector_list_columns  add each vector field's short form, its norm and a
                              "similar" link to the changelist (True)
+        vector_embedders     {field: TextEmbedding(embedder, source=...)}: the field
+                             is searched by text as well, and where its table has a
+                             full-text index, by keyword and hybrid; with a source,
+                             a row's vector is made from its text when it is saved
+                             (pgvector_admin.embedders)
 
     Define ``result_picture(obj)`` (returning safe HTML) to show a picture of each row
     on the search and similar pages, and of the row whose neighbours are shown.
@@ -91,6 +110,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
     vector_k: int = 10
     vector_metric: str | None = None
     vector_list_columns: bool = True
+    vector_embedders: dict[str, TextEmbedding] = {}
 
     change_list_template = "pgvector_admin/change_list.html"
     change_form_template = "pgvector_admin/change_form.html"
@@ -106,6 +126,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
                 f"{type(self).__name__}: {self.model._meta.label} has no pgvector field "
                 "(VectorField, HalfVectorField, SparseVectorField or BitField)."
             )
+        _check_embedders(self.model, columns, self.vector_embedders)
         # Made once: the admin tells its read-only fields apart by identity.
         several = len(columns) > 1
         self._vector_list_columns = [
@@ -198,7 +219,37 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
         return patterns
 
     def search_form(self, data: Any = None, **kwargs: Any) -> VectorSearchForm:
+        if self.vector_embedders:
+            # The table's full-text index, read now: one may be added at any time.
+            found = keyword_indexes(self.model)
+            kwargs.setdefault("embeddings", self.vector_embedders)
+            kwargs.setdefault("keyword_index", found[0] if found else None)
         return self._query_form(VectorSearchForm, data, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Before the row is saved, each embedded field's vector is made from its
+        source text, when that text changed or the vector is missing; an embedder
+        that fails leaves the vector as it was and says so."""
+        for name, embedding in self.vector_embedders.items():
+            source = embedding.source_field
+            if embedding.source is None:
+                continue
+            changed = source is None or not change or source in form.changed_data
+            if not changed and getattr(obj, name) is not None:
+                continue
+            text = embedding.text_of(obj)
+            if not text.strip():
+                setattr(obj, name, None)
+                continue
+            try:
+                (vector,) = checked_vectors(embedding.embedder, [text])
+            except EmbedderError as error:
+                self.message_user(
+                    request, f"{name} was not embedded again: {error}", messages.WARNING
+                )
+                continue
+            setattr(obj, name, vector)
+        super().save_model(request, obj, form, change)
 
     def _query_form(self, form_class: type[NeighboursForm], data: Any, **kwargs: Any) -> Any:
         """The search or similar page's form, with this admin's fields and defaults."""
@@ -224,6 +275,9 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
             "vector_indexes_url": reverse(f"admin:{self.url_name('indexes')}"),
             "vector_map_url": f"{map_url}?{conditions.urlencode()}" if conditions else map_url,
             "vector_health": self.vector_health(),
+            "vector_embeddings_url": reverse(f"admin:{self.url_name('embeddings')}")
+            if self.vector_embedders
+            else "",
         }
         page = functools.partial(super().changelist_view, request, extra_context)
         if request.method != "GET":  # an action, which may write
@@ -261,7 +315,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
             request,
             form=form,
             outcome=outcome,
-            title="Search by vector",
+            title="Search by text or vector" if self.vector_embedders else "Search by vector",
             target=None,
             conditions=conditions,
         )
@@ -276,7 +330,24 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
         if not form.is_valid():
             return form, conditions, None
         data = form.cleaned_data
-        outcome = _nearest(data, conditions, data["vector"], with_recall=with_recall)
+        if data["mode"] == "vector":
+            outcome = _nearest(data, conditions, data["vector"], with_recall=with_recall)
+        else:
+            outcome = text_search(
+                mode=data["mode"],
+                column=data["column"],
+                vector=data["vector"],
+                text=data["text"],
+                index=form.keyword_index,
+                k=data["k"],
+                metric=data["metric"],
+                exact=data["exact"],
+                with_recall=data["recall"] if with_recall is None else with_recall,
+                within=conditions.queryset,
+                fusion=data["fusion"],
+                match=data["match"],
+            )
+        outcome.query_embedding = data.get("query_embedding")
         return form, conditions, outcome
 
     def vector_conditions(self, request: HttpRequest) -> Conditions:
@@ -344,7 +415,12 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
     ) -> HttpResponse:
         if outcome is not None and request.GET.get("format") == "csv":
             response = HttpResponse(
-                neighbours_csv(outcome.neighbours, outcome.metrics, text=outcome.column.text),
+                neighbours_csv(
+                    outcome.neighbours,
+                    outcome.metrics,
+                    text=outcome.column.text,
+                    ranked=outcome.ranked,
+                ),
                 content_type="text/csv",
             )
             name = f"similar-to-{target.pk}" if target is not None else "vector-search"
@@ -386,7 +462,7 @@ class VectorAdminMixin(VectorPictureAdminMixin, VectorIndexAdminMixin, TransferM
                 column=outcome.column,
                 vector=outcome.vector,
                 metric=outcome.metric,
-                neighbours=[n.distance(outcome.metric) for n in outcome.neighbours],
+                neighbours=[n.distance(outcome.metric) for n in outcome.neighbours if n.distances],
                 exclude_id=outcome.exclude_id,
                 within=conditions.queryset,
             )
@@ -422,6 +498,35 @@ def _nearest(
         within=conditions.queryset,
         max_distance=data["max_distance"],
     )
+
+
+def _check_embedders(
+    model: Any, columns: list[VectorColumn], embedders: dict[str, TextEmbedding]
+) -> None:
+    """``vector_embedders`` names vector fields of the model, of dense types, with
+    embedders of their dimensions and sources it has."""
+    by_name = {column.name: column for column in columns}
+    for name, embedding in embedders.items():
+        column = by_name.get(name)
+        where = f"{model._meta.label}'s vector_embedders[{name!r}]"
+        if column is None:
+            raise ImproperlyConfigured(f"{where}: {name} is not one of the admin's vector fields.")
+        if not isinstance(embedding, TextEmbedding):
+            raise ImproperlyConfigured(f"{where} must be a TextEmbedding(embedder, source=...).")
+        if column.type.name not in {"vector", "halfvec"}:
+            raise ImproperlyConfigured(
+                f"{where}: a {column.type.name} field holds no embedder's vectors "
+                "(vector or halfvec fields do)."
+            )
+        dimensions = embedding.embedder.dimensions
+        if column.dimensions is not None and column.dimensions != dimensions:
+            raise ImproperlyConfigured(
+                f"{where}: {embedding.embedder.name} makes {dimensions}-d vectors, "
+                f"the field holds {column.dimensions}."
+            )
+        source = embedding.source_field
+        if source is not None and source not in {f.name for f in model._meta.get_fields()}:
+            raise ImproperlyConfigured(f"{where}: the model has no field {source!r}.")
 
 
 def _short_column(column: VectorColumn) -> Callable[[Any], str]:

@@ -22,6 +22,7 @@ def distance_queryset(
     index: VectorIndex | None = None,
     k: int | None = None,
     within: QuerySet[Any] | None = None,
+    vectorless: bool = False,
 ) -> QuerySet[Any]:
     """Rows (of ``within``, a filtered queryset of the model, else all) with every
     distance to ``vector`` annotated, nearest first by ``metric``.
@@ -30,13 +31,16 @@ def distance_queryset(
     Given an ``index`` on an expression of the column, ordered the way that index
     serves: by the distance between the cast values, or among the candidates nearest by
     the Hamming distance of the binary-quantized values (``k`` of them asked for). The
-    model's other vector fields are left unread: they can be large.
+    model's other vector fields are left unread: they can be large. Rows without a
+    vector (a nullable field's, not embedded yet) are left out unless ``vectorless``.
     """
     annotations = {m.column: m.function(column.name, vector) for m in column.metrics}
     others = [other.name for other in vector_columns(column.model) if other.name != column.name]
     rows = column.model._default_manager.all() if within is None else within.all()
     if exclude_id is not None:
         rows = rows.exclude(pk=exclude_id)
+    if not vectorless and column.model._meta.get_field(column.name).null:
+        rows = rows.filter(**{f"{column.name}__isnull": False})
     shape = index.shape if index is not None else None
     if shape is None or shape.is_plain:
         return rows.annotate(**annotations).defer(*others).order_by(metric.column)

@@ -25,9 +25,18 @@ class Neighbour:
     distances: dict[str, float]
     # The row itself, for pages that show more of it (a picture, say).
     obj: Any = field(default=None, compare=False, repr=False)
+    # Keyword and hybrid searches: the row's place in each ranking (None: not among that
+    # ranking's candidates) and its score (ts_rank_cd, or the fused score).
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    score: float | None = None
 
     def distance(self, metric: Metric) -> float:
         return self.distances[metric.name]
+
+    def shown_distance(self, metric: Metric) -> float | None:
+        """The distance, or None for a row without a vector (not embedded yet)."""
+        return self.distances.get(metric.name)
 
 
 @dataclass
@@ -61,6 +70,21 @@ class SearchOutcome:
     server: ServerFacts | None = None
     # The replicas passed over for this request, and why.
     skipped_servers: list[str] = field(default_factory=list)
+    # "vector", or for a text query "keyword" or "hybrid" (pgvector_admin.search.hybrid).
+    mode: str = "vector"
+    # How a text query became the vector (pgvector_admin.embedders.queries.QueryEmbedding).
+    query_embedding: Any = None
+    # Keyword and hybrid searches: the keyword ranking's index, SQL, plan and row count.
+    keyword: Any = None
+    # Hybrid searches: the fusion's constants (pgvector_admin.search.hybrid.Fusion), and
+    # how many rows of each ranking were read for it.
+    fusion: Any = None
+    depth: int | None = None
+
+    @property
+    def ranked(self) -> bool:
+        """Whether rows carry keyword and vector ranks (keyword and hybrid searches)."""
+        return self.mode != "vector"
 
     @property
     def scan_index(self) -> str | None:

@@ -7,6 +7,7 @@ what servers accept (gunicorn refuses request lines over 4,094 bytes)."""
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 from django.http import QueryDict
 
@@ -16,12 +17,16 @@ from pgvector_admin.models import QueryVector
 # about 250); longer ones are kept and referred to.
 INLINE_MAX_CHARS = 1000
 REF_PARAM = "vector_ref"
+# A query text too long for an address, likewise (its encoded form counts: a Korean
+# character is nine bytes there).
+TEXT_REF_PARAM = "text_ref"
 # The form's own fields that never go into the address.
 _NOT_QUERY = {"csrfmiddlewaretoken"}
 
 
 def remember(text: str) -> str:
-    """Keep ``text`` (once, whoever posts it again) and return its reference."""
+    """Keep ``text`` (a vector's or a query's, once, whoever posts it again) and return
+    its reference."""
     digest = hashlib.sha256(text.encode()).hexdigest()
     QueryVector.objects.get_or_create(digest=digest, defaults={"text": text})
     return digest
@@ -46,4 +51,10 @@ def results_query(posted: QueryDict, carried: QueryDict) -> QueryDict:
         query[REF_PARAM] = remember(vector)
     elif REF_PARAM in query and vector:
         del query[REF_PARAM]
+    text = query.get("text", "")
+    if len(quote(text)) > INLINE_MAX_CHARS:
+        del query["text"]
+        query[TEXT_REF_PARAM] = remember(text)
+    elif TEXT_REF_PARAM in query and text:
+        del query[TEXT_REF_PARAM]
     return query

@@ -83,7 +83,9 @@ def nearest(
     reported = REPORTED_SETTINGS[index.method if index is not None else "hnsw"]
     # Under a condition, how many tuples the index scan visited is worth its cost: the
     # statement is run a second time, under EXPLAIN ANALYZE, to count them.
-    rows, sql, plan, in_force = _run(queryset, settings, reported, analyze=within is not None)
+    rows, sql, plan, in_force = run_recorded(
+        queryset, settings, reported, analyze=within is not None
+    )
     if settings.get("ivfflat.iterative_scan") == "relaxed_order" or (
         shape is not None and not shape.is_plain
     ):
@@ -121,11 +123,11 @@ def nearest(
                 f"({scan_bound(in_force)}); the exact scan's answer is shown instead."
             )
             exact_settings = search_settings(k=k, exact=True)
-            rows, outcome.sql, outcome.plan, outcome.settings = _run(
+            rows, outcome.sql, outcome.plan, outcome.settings = run_recorded(
                 exact_queryset, exact_settings, reported
             )
             outcome.fell_back_to_exact = True
-    outcome.neighbours = _neighbours(_within_distance(rows, metric, max_distance), column)
+    outcome.neighbours = neighbours_of(_within_distance(rows, metric, max_distance), column)
     outcome.seconds = time.perf_counter() - started
     if replica_aliases():
         answer = answered_by()
@@ -205,7 +207,7 @@ def _served_through(index: VectorIndex, shape: IndexShape, metric: Metric, k: in
     )
 
 
-def _run(
+def run_recorded(
     queryset: QuerySet[Any],
     settings: dict[str, str],
     reported: Iterable[str] = REPORTED_SETTINGS["hnsw"],
@@ -251,7 +253,9 @@ class _SqlRecorder:
         return result
 
 
-def _neighbours(rows: list[Any], column: VectorColumn) -> list[Neighbour]:
+def neighbours_of(rows: list[Any], column: VectorColumn) -> list[Neighbour]:
+    """The result rows of ``rows`` (annotated with every distance), in their order. A
+    row without a vector (not embedded yet) has no distances."""
     return [
         Neighbour(
             rank=rank,
@@ -259,7 +263,9 @@ def _neighbours(rows: list[Any], column: VectorColumn) -> list[Neighbour]:
             label=str(row),
             embedding=column.values(row),
             distances={
-                metric.name: metric.shown(getattr(row, metric.column)) for metric in column.metrics
+                metric.name: metric.shown(getattr(row, metric.column))
+                for metric in column.metrics
+                if getattr(row, metric.column) is not None
             },
             obj=row,
         )
@@ -277,7 +283,7 @@ def _count_up_to(rows: QuerySet[Any], exclude_id: Any, limit: int) -> int:
 
 def _recall(outcome: SearchOutcome, queryset: QuerySet[Any]) -> float:
     """Recall@k of ``outcome`` against the exact answer (``search.recall``'s rule)."""
-    exact_rows, _, _, _ = _run(queryset, search_settings(k=outcome.k, exact=True))
+    exact_rows, _, _, _ = run_recorded(queryset, search_settings(k=outcome.k, exact=True))
     exact_rows = _within_distance(exact_rows, outcome.metric, outcome.max_distance)
     if not exact_rows:
         return 1.0

@@ -42,6 +42,10 @@ CANCELLED_REASONS = {
     "check": "Cancelled: nothing was written, and the uploaded file was removed.",
     "index": "Cancelled: the unfinished index was dropped; the indexes already built serve on.",
     "export": "Cancelled: no file was kept.",
+    "embed": (
+        "Cancelled: the rows embedded until then keep their new vectors; start it again "
+        "to go on from where it stopped."
+    ),
 }
 
 
@@ -580,6 +584,84 @@ def export_rows(
     return _perform(progress_id, work)
 
 
+# Embeddings ---------------------------------------------------------------------------
+
+
+def start_embedding(
+    *,
+    model: type[models.Model],
+    field: str,
+    every: bool = False,
+    user: Any = None,
+    backend: str | None = None,
+) -> TaskProgress:
+    """Queue the embedding of ``model``'s rows without a vector in ``field`` (or of
+    ``every`` row) from their source text (``pgvector_admin.embedders.backfill``);
+    returns its progress row."""
+    plural = model._meta.verbose_name_plural
+    which = f"every one of the {plural}" if every else f"the {plural} without one"
+    return _queue(
+        "embed",
+        title=f"Embedding of {field} for {which}",
+        user=user,
+        arguments={"model_label": model._meta.label, "field": field, "every": every},
+        backend=backend,
+    )
+
+
+@task()
+def embed_column(
+    *, progress_id: int, model_label: str, field: str, every: bool, after: Any = None
+) -> dict[str, Any]:
+    """Embed the rows, in batches each committed on its own. After each batch the
+    checkpoint (the last primary key done) is written into the task's arguments: started
+    again after a cancel or a killed worker, it goes on from there."""
+    from pgvector_admin.embedders.backfill import embed_rows
+    from pgvector_admin.embedders.fields import text_embedding
+
+    model = apps.get_model(model_label)
+    embedding = text_embedding(model, field)
+
+    def work(run: TaskRun) -> dict[str, Any]:
+        def checkpoint(done: int, total: int, last_pk: Any) -> None:
+            arguments = {"model_label": model_label, "field": field, "every": every}
+            TaskProgress.objects.filter(pk=progress_id).update(
+                arguments=arguments | {"after": _json_key(last_pk)}
+            )
+            run.progress("embedding", done, total)
+
+        run.phase("embedding")
+        report = embed_rows(
+            model=model,
+            field=field,
+            embedding=embedding,
+            every=every,
+            after=after,
+            progress=checkpoint,
+        )
+        summary = report.as_dict() | {
+            "model": str(model._meta.verbose_name_plural),
+            "field": field,
+            "embedder": embedding.embedder.name,
+            "resumed_after": after,
+        }
+        run.finish(phase="done", report=summary)
+        _log(
+            progress_id,
+            model,
+            f"{field} embeddings",
+            f"Embedded {report.embedded:,} rows' {field} with {embedding.embedder.name}.",
+        )
+        return summary
+
+    return _perform(progress_id, work)
+
+
+def _json_key(pk: Any) -> Any:
+    """A primary key as JSON keeps it (ints as they are, anything else as text)."""
+    return pk if isinstance(pk, int | str) or pk is None else str(pk)
+
+
 # The queue's tasks, by the kind a progress row records (to start one again).
 KINDS = {
     "import": import_file,
@@ -587,6 +669,7 @@ KINDS = {
     "index": change_indexes,
     "export": export_rows,
     "curve": measure_recall,
+    "embed": embed_column,
 }
 
 
@@ -614,6 +697,7 @@ __all__ = [
     "cancel",
     "change_indexes",
     "check_file",
+    "embed_column",
     "export_rows",
     "import_checked",
     "import_file",
@@ -621,6 +705,7 @@ __all__ = [
     "start_again",
     "start_check",
     "start_curve",
+    "start_embedding",
     "start_export",
     "start_import",
     "start_index_build",

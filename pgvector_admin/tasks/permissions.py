@@ -5,6 +5,7 @@ again when the worker runs it: a permission taken away meanwhile is honoured.
                     turn: ``pgvector_admin.transfer.rights``)
     index, curve    the index permission (``pgvector_admin.manage_vector_indexes``)
     export          view on the model
+    embed           change on the model
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def refusal(user: Any, *, kind: str, arguments: dict[str, Any]) -> str | None:
         if user.is_superuser or user.has_perm(MANAGE_PERMISSION):
             return None
         return f"{user} may no longer manage vector indexes ({MANAGE_PERMISSION})."
+    if kind == "embed":
+        codename = get_permission_codename("change", opts)
+        if user.has_perm(f"{opts.app_label}.{codename}"):
+            return None
+        return f"{user} may no longer change {plural} ({opts.app_label}.{codename})."
     if kind == "export":
         codename = get_permission_codename("view", opts)
         change = get_permission_codename("change", opts)

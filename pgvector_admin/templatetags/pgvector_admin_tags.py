@@ -20,8 +20,8 @@ def neighbour_rows(
     outcome: SearchOutcome, picture: Callable[[Any], str] | None = None
 ) -> SafeString:
     """The result table's rows: rank, id, label (with ``picture`` of the row, when the
-    admin draws one), the vector, one cell per metric (the chosen one marked) and a link
-    to the row's own neighbours.
+    admin draws one), a keyword or hybrid search's ranks and score, the vector, one
+    cell per metric (the chosen one marked) and a link to the row's own neighbours.
 
     Built in Python rather than with template loops: a page of 1,000 rows would
     otherwise spend most of its time in the template engine. Every value is escaped.
@@ -36,27 +36,47 @@ def neighbour_rows(
             "",
             '<td class="num{}">{}</td>',
             (
-                (" chosen" if metric is outcome.metric else "", f"{neighbour.distance(metric):.6g}")
+                (
+                    " chosen" if metric is outcome.metric else "",
+                    _number(neighbour.shown_distance(metric)),
+                )
                 for metric in metrics
             ),
         )
+        places = SafeString("")
+        if outcome.ranked:
+            places = format_html(
+                '<td class="num keyword-rank">{}</td><td class="num vector-rank">{}</td>'
+                '<td class="num score chosen">{}</td>',
+                _number(neighbour.keyword_rank),
+                _number(neighbour.vector_rank),
+                _number(neighbour.score),
+            )
         rows.append(
             format_html(
                 '<tr class="similar-row"><td class="num">{rank}</td>'
                 '<td class="num"><a href="{items}{id}/change/">{id}</a></td>'
-                '<td>{picture}{label}</td><td class="vector"><code>{vector}</code></td>{cells}'
+                "<td>{picture}{label}</td>{places}"
+                '<td class="vector"><code>{vector}</code></td>{cells}'
                 '<td><a href="{items}{id}/similar/{query}">similar</a></td></tr>',
                 rank=neighbour.rank,
                 items=items_url,
                 id=neighbour.id,
                 label=neighbour.label,
                 picture=picture(neighbour.obj) if picture and neighbour.obj is not None else "",
-                vector=outcome.column.short(neighbour.embedding),
+                vector="not embedded yet"
+                if neighbour.embedding is None
+                else outcome.column.short(neighbour.embedding),
                 cells=cells,
+                places=places,
                 query=similar_query,
             )
         )
     return SafeString("\n".join(rows))
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.6g}"
 
 
 @register.filter

@@ -15,6 +15,7 @@ from debug_toolbar.panels import Panel
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
+from pgvector_admin.embedders.queries import recording_query_embeddings
 from pgvector_admin.replicas import replica_aliases, server_facts
 from pgvector_admin.search.catalogue import VectorIndex, vector_indexes
 from pgvector_admin.search.plans import explain_analyze, index_scan_counts, scanned_index
@@ -38,6 +39,13 @@ class VectorSearchPanel(Panel):
     title = "Vector search"
     nav_title = "Vector search"
     template = "pgvector_admin/panels/vector_search.html"
+
+    def process_request(self, request: HttpRequest) -> HttpResponse:
+        # The query texts embedded while the request runs (a search by text).
+        with recording_query_embeddings() as embedded:
+            response = super().process_request(request)
+        self._embedded = [record.as_dict() for record in embedded]
+        return response
 
     @property
     def nav_subtitle(self) -> str:
@@ -63,7 +71,13 @@ class VectorSearchPanel(Panel):
             set_here = settings_before(statements, position)
             found = indexes.get((alias, statement.table or ""), [])
             queries.append(self._describe(query, statement, set_here, found))
-        self.record_stats({"queries": queries, "time": sum(query["duration"] for query in queries)})
+        self.record_stats(
+            {
+                "queries": queries,
+                "time": sum(query["duration"] for query in queries),
+                "embeddings": getattr(self, "_embedded", []),
+            }
+        )
 
     def _describe(
         self,

@@ -218,8 +218,10 @@ class VectorColumn:
         return self.type.parse(text, self.dimensions)
 
     def values(self, obj: models.Model) -> Any:
-        """The stored value of ``obj``, as the distance functions take it."""
-        return self.type.query(getattr(obj, self.name))
+        """The stored value of ``obj``, as the distance functions take it (None: the row
+        has none yet)."""
+        stored = getattr(obj, self.name)
+        return None if stored is None else self.type.query(stored)
 
     def short(self, value: Any) -> str:
         return self.type.short(value)

@@ -3,7 +3,10 @@
 from django.contrib import admin
 
 from pgvector_admin.admin.vector_admin import VectorModelAdmin
+from pgvector_admin.embedders import TextEmbedding, WordLlamaEmbedder
+from tests.vector_models.embedders import PacedEmbedder
 from tests.vector_models.models import (
+    Article,
     BitDocument,
     Collection,
     Document,
@@ -12,6 +15,7 @@ from tests.vector_models.models import (
     Note,
     Passage,
     Product,
+    Snippet,
     SparseDocument,
     Untyped,
 )
@@ -75,3 +79,18 @@ class NoteAdmin(VectorModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(owner=request.user)
+
+
+@admin.register(Article)
+class ArticleAdmin(VectorModelAdmin):
+    list_display = ["title"]
+    search_fields = ["title"]
+    fields = ["title", "body"]
+    vector_embedders = {"embedding": TextEmbedding(PacedEmbedder(), source="body")}
+
+
+@admin.register(Snippet)
+class SnippetAdmin(VectorModelAdmin):
+    vector_embedders = {
+        "embedding": TextEmbedding(WordLlamaEmbedder(dimensions=64), source=lambda s: s.text)
+    }

@@ -1,7 +1,8 @@
 """Models as people keep them: realistic dimensions, each supported type, several
 vector fields on one model, a field without a fixed dimension count."""
 
-from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models.functions import Cast
 from pgvector.django import (
@@ -223,3 +224,43 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Article(models.Model):
+    """Text searched by text: a 64-d WordLlama embedding of its body (HNSW cosine) and a
+    full-text index on an expression of the body (GIN)."""
+
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    embedding = VectorField(dimensions=64, null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [
+            HnswIndex(
+                name="article_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            GinIndex(SearchVector("body", config="english"), name="article_body_fts"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Snippet(models.Model):
+    """A full-text index on a tsvector column (``SearchVectorField``) kept by the app,
+    and two vector fields of which only one is embedded from text."""
+
+    text = models.TextField()
+    search = SearchVectorField(null=True)
+    embedding = VectorField(dimensions=64, null=True, blank=True)
+    sketch = VectorField(dimensions=3, null=True, blank=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["search"], name="snippet_search_gin")]
+
+    def __str__(self) -> str:
+        return self.text[:40]

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from catalog.samples import load_digits, load_seed_items
+from catalog.models import Docstring
+from catalog.samples import load_digits, load_docstrings, load_seed_items
 from project.supervise import run_supervised
 
 ADMIN_USERNAME = "admin"
@@ -22,7 +23,8 @@ ADMIN_USERNAME = "admin"
 class Command(BaseCommand):
     help = (
         "Apply migrations, make sure the superuser 'admin' exists, load the seed's 27 "
-        "vectors and the 1,797 handwritten digits into empty tables, then serve the admin "
+        "vectors, the 1,797 handwritten digits and the standard library's docstrings into "
+        "empty tables (queueing the docstrings' embedding), then serve the admin "
         "with DEBUG and the debug toolbar on, and a task worker beside it."
     )
 
@@ -47,6 +49,14 @@ class Command(BaseCommand):
                 f"Loaded {digits:,} handwritten digits (64-d vectors) from the UCI data set "
                 "that scikit-learn ships."
             )
+        docs = load_docstrings()
+        if docs:
+            self.stdout.write(
+                f"Loaded {docs:,} docstrings of Python's standard library (this interpreter's "
+                "own); their embeddings are made by the task worker (Docstrings > Embeddings "
+                "shows how far it is)."
+            )
+            self.queue_embeddings()
         if no_serve:
             return
         host = addrport.rsplit(":", 1)[0] if ":" in addrport else "127.0.0.1"
@@ -73,6 +83,13 @@ class Command(BaseCommand):
         )
         if code:
             raise SystemExit(code)
+
+    def queue_embeddings(self) -> None:
+        """Queue the docstrings' embedding for the worker: the admin is usable at once,
+        and search by text finds more rows as the task goes on."""
+        from pgvector_admin.tasks.jobs import start_embedding
+
+        start_embedding(model=Docstring, field="embedding")
 
     def ensure_admin(self) -> None:
         """Create the superuser once; a generated password is printed then, and never again."""
