@@ -20,11 +20,13 @@ from pgvector_admin.tasks.framework import PROVIDER
 PACKAGE_TESTS = [
     "tests/test_checks.py",
     "tests/test_distance_histogram.py",
+    "tests/test_embedders.py",
     "tests/test_filtered_search.py",
     "tests/test_index_shapes.py",
     "tests/test_metrics.py",
     "tests/test_row_scoping.py",
     "tests/test_task_runs.py",
+    "tests/test_text_search.py",
     "tests/test_vector_admin.py",
     "tests/test_vectors.py",
 ]

@@ -191,3 +191,15 @@ def test_a_filtered_search_shows_its_condition(toolbar_client, seed_items) -> No
     assert "label" in condition.group(1)
     assert "%seed%" in condition.group(1)
     assert "%3-%" in condition.group(1)
+
+
+def test_a_text_search_shows_which_model_embedded_the_query(toolbar_client) -> None:
+    from tests.vector_models.models import Article
+
+    Article.objects.create(title="t", body="b", embedding=[0.1] * 64)
+    response = toolbar_client.get(
+        "/admin/vector_models/article/search/", {"text": "pause the program"}
+    )
+    text = panel_text(toolbar_client, response)
+    assert "Query text embedded</strong> by WordLlama l2_supercat 64-d (64 dimensions) in" in text
+    assert "<code>pause the program</code>" in text
