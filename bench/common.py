@@ -15,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parents[1]
 BENCH_DATABASE = "bench_vector_catalog"
 
 
-def setup_django() -> None:
+def setup_django(database: str = BENCH_DATABASE) -> None:
     """Configure Django and switch to the benchmark database (created and migrated once,
     then kept between runs so a million rows are loaded only once)."""
     sys.path.insert(0, str(BASE_DIR))
@@ -27,7 +27,7 @@ def setup_django() -> None:
     import django
     from django.conf import settings
 
-    settings.DATABASES["default"]["TEST"] = {"NAME": BENCH_DATABASE}
+    settings.DATABASES["default"]["TEST"] = {"NAME": database}
     django.setup()
     from django.db import connection
 

@@ -72,19 +72,33 @@ def module_names() -> list[str]:
 
 
 def collect() -> Iterator[Doc]:
-    """Every public documented object of the standard library, modules first."""
+    """Every public documented object of the standard library, each once: under the
+    module that defines it, or under the first public module that re-exports it from
+    an implementation module (``os.remove`` from ``posix``, ``csv.reader`` from
+    ``_csv``)."""
+    claimed: set[int] = set()
     for name in module_names():
         module = sys.modules[name]
         doc = _own_doc(module)
         if doc:
             yield Doc(name, "module", name, doc)
         for attribute, value in sorted(vars(module).items()):
-            if attribute.startswith("_") or getattr(value, "__module__", None) != name:
+            home = getattr(value, "__module__", None)
+            if attribute.startswith("_") or id(value) in claimed:
                 continue
+            if home != name and not _implementation(home):
+                continue
+            claimed.add(id(value))
             if inspect.isclass(value):
                 yield from _class_docs(value, f"{name}.{attribute}", name)
             elif callable(value) and (doc := _own_doc(value)):
                 yield Doc(f"{name}.{attribute}", "function", name, doc)
+
+
+def _implementation(module: object) -> bool:
+    """A module that implements a public one (``_csv``, ``posix``): its objects are
+    documented under the public module."""
+    return isinstance(module, str) and (module.startswith("_") or module in {"posix", "nt"})
 
 
 def _class_docs(cls: type, qualname: str, module: str) -> Iterator[Doc]:

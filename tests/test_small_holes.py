@@ -149,7 +149,7 @@ def test_the_panel_skips_a_statement_without_sql() -> None:
     recorded = {}
     panel.record_stats = recorded.update
     panel.generate_stats(None, None)
-    assert recorded == {"queries": [], "time": 0}
+    assert recorded == {"queries": [], "time": 0, "embeddings": []}
 
 
 @pytest.mark.django_db
