@@ -117,12 +117,17 @@ def reference_fusion(
     return sorted(rows, key=lambda row: (-row[3], row[0]))[:k]
 
 
-def test_the_full_text_index_is_found_on_an_expression_and_on_a_column() -> None:
+def test_the_full_text_index_is_found_on_an_expression_and_on_columns() -> None:
     (on_body,) = keyword_indexes(Article)
     assert on_body.name == "article_body_fts"
     assert on_body.config == "english"
     assert "to_tsvector('english'::regconfig" in on_body.expression
-    (on_column,) = keyword_indexes(Snippet)
+    generated, on_column = keyword_indexes(Snippet)
+    assert (generated.name, generated.expression, generated.config) == (
+        "snippet_lexemes_gin",
+        "lexemes",
+        "simple",
+    )
     assert (on_column.name, on_column.expression, on_column.config) == (
         "snippet_search_gin",
         "search",

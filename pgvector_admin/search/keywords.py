@@ -29,12 +29,15 @@ class KeywordIndex:
     # table's columns.
     expression: str
     definition: str
+    # A generated column's expression (``GENERATED ALWAYS AS (to_tsvector(...))``).
+    generated_from: str | None = None
 
     @property
     def config(self) -> str | None:
-        """The text search configuration the expression names (None: a tsvector column,
-        whose queries use the server's ``default_text_search_config``)."""
-        match = _CONFIG.search(self.expression)
+        """The text search configuration the expression (or the generated column's)
+        names; None for a tsvector column the app fills itself, whose queries use the
+        server's ``default_text_search_config``."""
+        match = _CONFIG.search(self.generated_from or self.expression)
         return match.group(1) if match else None
 
     def tsquery(self, match: str = ALL_WORDS) -> str:
@@ -56,11 +59,16 @@ def keyword_indexes(model: type[models.Model], *, using: str = "default") -> lis
     with connections[using].cursor() as cursor:
         cursor.execute(
             """
-            SELECT idx.relname, pg_get_indexdef(idx.oid, 1, true), pg_get_indexdef(idx.oid)
+            SELECT idx.relname, pg_get_indexdef(idx.oid, 1, true), pg_get_indexdef(idx.oid),
+                   pg_get_expr(generated.adbin, generated.adrelid)
             FROM pg_index i
             JOIN pg_class idx ON idx.oid = i.indexrelid
             JOIN pg_am am ON am.oid = idx.relam
             JOIN pg_opclass opc ON opc.oid = i.indclass[0]
+            LEFT JOIN pg_attribute col
+              ON col.attrelid = i.indrelid AND col.attnum = i.indkey[0] AND col.attgenerated = 's'
+            LEFT JOIN pg_attrdef generated
+              ON generated.adrelid = col.attrelid AND generated.adnum = col.attnum
             WHERE i.indrelid = to_regclass(%s) AND am.amname = 'gin' AND i.indnkeyatts = 1
               AND i.indpred IS NULL AND opc.opcintype = 'tsvector'::regtype
             ORDER BY idx.relname

@@ -251,16 +251,25 @@ class Article(models.Model):
 
 
 class Snippet(models.Model):
-    """A full-text index on a tsvector column (``SearchVectorField``) kept by the app,
-    and two vector fields of which only one is embedded from text."""
+    """Full-text indexes on a tsvector column (``SearchVectorField``) kept by the app and
+    on a column PostgreSQL generates, and two vector fields of which only one is
+    embedded from text."""
 
     text = models.TextField()
     search = SearchVectorField(null=True)
+    lexemes = models.GeneratedField(
+        expression=SearchVector("text", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     embedding = VectorField(dimensions=64, null=True, blank=True)
     sketch = VectorField(dimensions=3, null=True, blank=True)
 
     class Meta:
-        indexes = [GinIndex(fields=["search"], name="snippet_search_gin")]
+        indexes = [
+            GinIndex(fields=["search"], name="snippet_search_gin"),
+            GinIndex(fields=["lexemes"], name="snippet_lexemes_gin"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:40]
