@@ -248,7 +248,7 @@ class VectorAdminMixin(
                     request, f"{name} was not embedded again: {error}", messages.WARNING
                 )
                 continue
-            setattr(obj, name, vector)
+            setattr(obj, name, [float(value) for value in vector])
         super().save_model(request, obj, form, change)
 
     def _query_form(self, form_class: type[NeighboursForm], data: Any, **kwargs: Any) -> Any:

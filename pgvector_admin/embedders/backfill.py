@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import psycopg
 from django.db import connections, models, router
 from psycopg import sql
 
@@ -88,7 +89,7 @@ def embed_rows(
     writer = _BatchWriter(model, field)
     done = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
-        pending: Future[list[list[float] | None]] | None = None
+        pending: Future[list[Any]] | None = None
         pending_ids: list[Any] = []
         for ids, texts in _batches(rows, embedding, batch):
             # The next batch is embedded while the previous one is written.
@@ -129,10 +130,10 @@ def _batches(
         last = ids[-1]
 
 
-def _embed(embedding: TextEmbedding, texts: list[str]) -> list[list[float] | None]:
-    """The texts' vectors; None for an empty text."""
+def _embed(embedding: TextEmbedding, texts: list[str]) -> list[Any]:
+    """The texts' vectors (rows of an array); None for an empty text."""
     present = [i for i, text in enumerate(texts) if text.strip()]
-    vectors: list[list[float] | None] = [None] * len(texts)
+    vectors: list[Any] = [None] * len(texts)
     if present:
         made = checked_vectors(embedding.embedder, [texts[i] for i in present])
         for i, vector in zip(present, made, strict=True):
@@ -140,9 +141,7 @@ def _embed(embedding: TextEmbedding, texts: list[str]) -> list[list[float] | Non
     return vectors
 
 
-def _write(
-    writer: _BatchWriter, ids: list[Any], vectors: list[list[float] | None], report: BackfillReport
-) -> int:
+def _write(writer: _BatchWriter, ids: list[Any], vectors: list[Any], report: BackfillReport) -> int:
     writer.write(ids, vectors)
     report.embedded += sum(vector is not None for vector in vectors)
     report.empty += sum(vector is None for vector in vectors)
@@ -177,11 +176,13 @@ class _BatchWriter:
         )
         self._vector_info: Any = None
 
-    def write(self, ids: list[Any], vectors: list[list[float] | None]) -> None:
+    def write(self, ids: list[Any], vectors: list[Any]) -> None:
         connection = connections[self.alias]
         connection.ensure_connection()
         raw = connection.connection
-        with raw.cursor() as cursor:
+        # A cursor that binds on the server: Django's own (ClientCursor) writes every
+        # parameter into the statement as text, vectors included.
+        with psycopg.Cursor(raw) as cursor:
             if self.binary:
                 self._register(raw, cursor)
                 values: list[Any] = [
@@ -190,7 +191,10 @@ class _BatchWriter:
                 ]
                 statement = self.statement.as_string(raw).replace("%s", "%b")
             else:
-                values = [None if vector is None else str(list(vector)) for vector in vectors]
+                values = [
+                    None if vector is None else "[" + ",".join(map(repr, map(float, vector))) + "]"
+                    for vector in vectors
+                ]
                 statement = self.statement.as_string(raw)
             cursor.execute(statement, [ids, values])
 

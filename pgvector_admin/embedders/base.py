@@ -6,7 +6,7 @@ dimensions. The vector admin asks nothing more of a model, local or remote.
         dimensions = 384
 
         def embed(self, texts: Sequence[str]) -> list[list[float]]:
-            ...  # one vector per text, in order
+            ...  # one vector per text, in order (a 2-d numpy array will do too)
 
 Whatever can go wrong while embedding (a service down, a model that cannot be
 loaded) is raised as ``EmbedderError`` with a message a person can act on; the pages
@@ -15,9 +15,10 @@ show it and write nothing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 # A query is a question, not a document: longer text is refused with a clear message
 # (WordLlama does not truncate, and a remote service would be sent all of it).
@@ -32,8 +33,9 @@ class Embedder(Protocol):
     name: str
     dimensions: int
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One vector per text of ``texts``, in the same order."""
+    def embed(self, texts: Sequence[str]) -> Any:
+        """One vector per text of ``texts``, in the same order: a list of lists of
+        floats, or a 2-d numpy array."""
         ...
 
 
@@ -41,20 +43,23 @@ class EmbedderError(Exception):
     """The texts could not be embedded; the message says why, for the page."""
 
 
-def checked_vectors(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
-    """``embedder``'s vectors for ``texts``, checked: one per text, each of the
-    embedder's dimensions, every number finite (pgvector refuses NaN and infinity)."""
-    vectors = embedder.embed(list(texts))
-    if len(vectors) != len(texts):
+def checked_vectors(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """``embedder``'s vectors for ``texts`` as one array (a row a text), checked: one
+    per text, each of the embedder's dimensions, every number finite (pgvector refuses
+    NaN and infinity). Checked by numpy: a Python loop over every number would cost
+    more than WordLlama's embedding."""
+    answer = embedder.embed(list(texts))
+    if len(answer) != len(texts):
         raise EmbedderError(
-            f"{embedder.name} returned {len(vectors)} vectors for {len(texts)} texts."
+            f"{embedder.name} returned {len(answer)} vectors for {len(texts)} texts."
         )
-    for vector in vectors:
+    for vector in answer:
         if len(vector) != embedder.dimensions:
             raise EmbedderError(
                 f"{embedder.name} returned a vector of {len(vector)} dimensions, "
                 f"not {embedder.dimensions}."
             )
-        if not all(math.isfinite(value) for value in vector):
-            raise EmbedderError(f"{embedder.name} returned a vector with NaN or infinity.")
+    vectors = np.asarray(answer, dtype=np.float32).reshape(len(texts), embedder.dimensions)
+    if not np.isfinite(vectors).all():
+        raise EmbedderError(f"{embedder.name} returned a vector with NaN or infinity.")
     return vectors

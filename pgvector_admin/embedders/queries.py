@@ -49,7 +49,7 @@ def embed_query(embedder: Embedder, text: str) -> tuple[list[float], QueryEmbedd
     if problem:
         raise EmbedderError(problem)
     started = time.perf_counter()
-    (vector,) = checked_vectors(embedder, [text])
+    vector = [float(value) for value in checked_vectors(embedder, [text])[0]]
     record = QueryEmbedding(
         text=text,
         model=embedder.name,

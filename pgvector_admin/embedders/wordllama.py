@@ -47,12 +47,12 @@ class WordLlamaEmbedder:
     def __repr__(self) -> str:
         return f"WordLlamaEmbedder(dimensions={self.dimensions})"
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One unit vector per text: the mean of its tokens' vectors (WordLlama's own
-        pooling), normalised. A text with no words the model knows (empty, say) has no
-        direction and is an ``EmbedderError``."""
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit vector per text (a row of the array): the mean of its tokens'
+        vectors (WordLlama's own pooling), normalised. A text with no words the model
+        knows (empty, say) has no direction and is an ``EmbedderError``."""
         if not texts:
-            return []
+            return np.empty((0, self.dimensions), dtype=np.float32)
         model = loaded_model(self.dimensions)
         vectors = np.empty((len(texts), self.dimensions), dtype=np.float32)
         for start in range(0, len(texts), BATCH):
@@ -63,7 +63,7 @@ class WordLlamaEmbedder:
             raise EmbedderError(
                 f"{self.name} finds no words in {texts[empty][:40]!r}: nothing to embed."
             )
-        return (vectors / norms).tolist()
+        return vectors / norms
 
 
 def _pooled(model: Any, texts: list[str]) -> Any:
