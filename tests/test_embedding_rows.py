@@ -200,6 +200,20 @@ def test_the_command_embeds_and_reports() -> None:
     )
     assert "Embedded 5 rows of vector_models.Article.embedding with WordLlama" in out.getvalue()
     assert with_vector() == 5
+    add_articles(3)
+    bar = StringIO()
+    call_command(
+        "embed_rows",
+        "--model=vector_models.Article",
+        "--field=embedding",
+        "--all",
+        "--batch=2",
+        verbosity=2,
+        stdout=StringIO(),
+        stderr=bar,
+    )
+    assert "] 8 / 8 rows, " in bar.getvalue()
+    assert "rows/s, 0 s left" in bar.getvalue()
 
 
 @pytest.mark.django_db
@@ -238,6 +252,12 @@ def test_cancel_keeps_the_batches_done_and_starting_again_goes_on(
     progress = start_embedding(model=Article, field="embedding", user=admin_user, backend="queue")
     with paced_worker():
         wait_for(lambda: phase(progress) == "embedding" and progress.done >= 512, what="a batch")
+        # The page's live figures: rows done of all, rows a second, time left.
+        state = admin_client.get(task_url(progress.pk, "state")).json()
+        assert state["total"] == ROWS
+        assert state["done"] >= 512
+        assert state["rate"] > 0
+        assert state["seconds_left"] > 0
         assert admin_client.post(task_url(progress.pk, "cancel")).status_code == 302
         wait_for(lambda: phase(progress) == "cancelled", what="the cancel")
         kept = with_vector()

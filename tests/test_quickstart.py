@@ -10,6 +10,22 @@ from catalog.models import Item
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def few_docstrings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three docstrings instead of the interpreter's 6,000 (read and embedded in a few
+    seconds), but for the test about them."""
+    if "docstrings" in request.node.name:
+        return
+    from catalog import samples
+    from catalog.stdlib_docs import Doc
+
+    monkeypatch.setattr(
+        samples,
+        "read_corpus",
+        lambda: [Doc(f"m.f{i}", "function", "m", f"Return {i}.") for i in range(3)],
+    )
+
+
 def run_quickstart() -> str:
     out = io.StringIO()
     call_command("quickstart", "--no-serve", stdout=out)
@@ -53,3 +69,20 @@ def test_quickstart_loads_the_27_seed_vectors_once() -> None:
     run_quickstart()
     run_quickstart()
     assert Item.objects.count() == 27
+
+
+def test_quickstart_loads_the_docstrings_once_and_queues_their_embedding() -> None:
+    from catalog.models import Docstring
+    from pgvector_admin.models import TaskProgress
+
+    out = run_quickstart()
+    count = Docstring.objects.count()
+    assert f"Loaded {count:,} docstrings of Python's standard library" in out
+    assert count > 5_000
+    assert Docstring.objects.filter(qualname="time.sleep", kind="function").exists()
+    # The tests' task backend runs a queued task at once: the embedding is done.
+    task = TaskProgress.objects.get(kind="embed")
+    assert (task.phase, task.report["embedded"]) == ("done", count)
+    assert not Docstring.objects.filter(embedding__isnull=True).exists()
+    assert "docstrings" not in run_quickstart()
+    assert Docstring.objects.count() == count
