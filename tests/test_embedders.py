@@ -136,6 +136,15 @@ def test_wordllama_loads_and_embeds_with_the_network_blocked() -> None:
     assert result.stdout.split() == ["256", "0"]
 
 
+def test_the_first_query_of_a_process_says_it_loaded_the_model() -> None:
+    from pgvector_admin.embedders import wordllama
+
+    wordllama._models.pop(128, None)
+    _, first = embed_query(WordLlamaEmbedder(128), "first")
+    _, second = embed_query(WordLlamaEmbedder(128), "second")
+    assert (first.loaded_model, second.loaded_model) == (True, False)
+
+
 def test_a_query_text_is_checked_timed_and_recorded() -> None:
     with recording_query_embeddings() as recorded:
         vector, record = embed_query(WordLlamaEmbedder(64), "pause the program")

@@ -25,6 +25,8 @@ class QueryEmbedding:
     model: str
     dimensions: int
     milliseconds: float
+    # The time includes loading the model (the first query of a process).
+    loaded_model: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +50,8 @@ def embed_query(embedder: Embedder, text: str) -> tuple[list[float], QueryEmbedd
     problem = query_text_problem(text)
     if problem:
         raise EmbedderError(problem)
+    # An embedder that says whether its model is loaded yet (WordLlamaEmbedder does).
+    cold = getattr(embedder, "is_loaded", True) is False
     started = time.perf_counter()
     vector = [float(value) for value in checked_vectors(embedder, [text])[0]]
     record = QueryEmbedding(
@@ -55,6 +59,7 @@ def embed_query(embedder: Embedder, text: str) -> tuple[list[float], QueryEmbedd
         model=embedder.name,
         dimensions=embedder.dimensions,
         milliseconds=(time.perf_counter() - started) * 1000,
+        loaded_model=cold,
     )
     recorded = _recorded.get()
     if recorded is not None:

@@ -47,6 +47,11 @@ class WordLlamaEmbedder:
     def __repr__(self) -> str:
         return f"WordLlamaEmbedder(dimensions={self.dimensions})"
 
+    @property
+    def is_loaded(self) -> bool:
+        """Whether this process has loaded the model yet (the first query pays for it)."""
+        return self.dimensions in _models
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit vector per text (a row of the array): the mean of its tokens'
         vectors (WordLlama's own pooling), normalised. A text with no words the model
