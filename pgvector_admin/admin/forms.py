@@ -118,6 +118,18 @@ class NeighboursForm(forms.Form):
         return cleaned
 
 
+def _weight(label: str) -> forms.FloatField:
+    """A ranking's weight in the fusion."""
+    return forms.FloatField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_value=100,
+        initial=1.0,
+        widget=forms.NumberInput(attrs={"size": 4, "step": "any"}),
+    )
+
+
 class VectorSearchForm(NeighboursForm):
     """A query vector, or a text (where the field has an embedder: the text's
     embedding is the query vector), plus the neighbour options; where the table has a
@@ -171,22 +183,8 @@ class VectorSearchForm(NeighboursForm):
         ],
         help_text='Every word: "quoted phrases", or, -word as in a web search box.',
     )
-    keyword_weight = forms.FloatField(
-        label="keyword weight",
-        required=False,
-        min_value=0,
-        max_value=100,
-        initial=1.0,
-        widget=forms.NumberInput(attrs={"size": 4, "step": "any"}),
-    )
-    vector_weight = forms.FloatField(
-        label="vector weight",
-        required=False,
-        min_value=0,
-        max_value=100,
-        initial=1.0,
-        widget=forms.NumberInput(attrs={"size": 4, "step": "any"}),
-    )
+    keyword_weight = _weight("keyword weight")
+    vector_weight = _weight("vector weight")
     rrf_k = forms.IntegerField(
         label="RRF k",
         required=False,

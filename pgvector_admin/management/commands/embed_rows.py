@@ -8,12 +8,12 @@ import sys
 import time
 from typing import Any
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pgvector_admin.embedders.backfill import BATCH, embed_rows
 from pgvector_admin.embedders.base import EmbedderError
 from pgvector_admin.embedders.fields import text_embedding
+from pgvector_admin.management.commands.export_vectors import vector_model
 
 
 class Command(BaseCommand):
@@ -32,12 +32,7 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, model: str, field: str, every: bool, batch: int, **options: Any
     ) -> None:
-        try:
-            model_class = apps.get_model(model)
-        except (LookupError, ValueError) as error:
-            raise CommandError(
-                f"No model {model!r}: name it as app_label.ModelName, e.g. shop.Document."
-            ) from error
+        model_class = vector_model(model)
         try:
             embedding = text_embedding(model_class, field)
         except LookupError as error:
