@@ -13,12 +13,13 @@ HNSW and GIN indexes and without them; medians of ``--repeat`` runs.
 search: for each of 30 question texts in turn, k=10, cosine,
   raw vector     psycopg alone: SET LOCAL settings, the k-NN statement (every distance)
                  with the query's vector already embedded
-  raw hybrid     psycopg alone: the keyword statement (any word, ts_rank_cd, 100 rows),
+  raw hybrid     psycopg alone: the keyword statement (any word, or every word with
+                 --match all; ts_rank_cd, 100 rows),
                  the k-NN statement (100 rows), fused in Python, the 10 rows read back
                  with their distances
   model          WordLlama embedding the text alone
   page vector    GET .../docstring/search/?text=... through Django's whole stack
-  page hybrid    the same with mode=hybrid&match=any
+  page hybrid    the same with mode=hybrid&match=any (or all)
 The synthetic rows are sentences of the corpus recombined, embedded by WordLlama and
 loaded with COPY (binary), then both indexes built; they are kept between runs.
 """
@@ -213,7 +214,7 @@ def synthetic_rows(count: int, seed: int = 5) -> None:
         cursor.execute(f"VACUUM ANALYZE {table}")
 
 
-def search(rows: int, requests: int) -> None:
+def search(rows: int, requests: int, match: str = "any") -> None:
     database = "bench_text_search" if rows == 0 else f"bench_text_search_{rows}"
     setup_django(database)
     import psycopg
@@ -248,10 +249,13 @@ def search(rows: int, requests: int) -> None:
     client.force_login(User.objects.create_superuser("bench", "", "bench"))
     raw = psycopg.connect(**connection.get_connection_params(), autocommit=True)
     fts = "search"  # the generated tsvector column the GIN index is on
-    any_word = (
-        "(SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM "
-        "unnest(tsvector_to_array(to_tsvector('english'::regconfig, %s))) AS lexeme)"
-    )
+    if match == "any":
+        tsquery = (
+            "(SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM "
+            "unnest(tsvector_to_array(to_tsvector('english'::regconfig, %s))) AS lexeme)"
+        )
+    else:
+        tsquery = "websearch_to_tsquery('english'::regconfig, %s)"
     distances = (
         "embedding <=> %(q)s::vector, embedding <-> %(q)s::vector, "
         "embedding <#> %(q)s::vector, embedding <+> %(q)s::vector"
@@ -277,8 +281,8 @@ def search(rows: int, requests: int) -> None:
         vector = str(vectors[text])
         with raw.transaction(), raw.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM {table} WHERE ({fts}) @@ {any_word} "
-                f"ORDER BY ts_rank_cd({fts}, {any_word}) DESC, id LIMIT 100",
+                f"SELECT id FROM {table} WHERE ({fts}) @@ {tsquery} "
+                f"ORDER BY ts_rank_cd({fts}, {tsquery}) DESC, id LIMIT 100",
                 [text, text],
             )
             keyword = [pk for (pk,) in cursor.fetchall()]
@@ -335,7 +339,8 @@ def search(rows: int, requests: int) -> None:
             [str(vectors[QUESTIONS[0]])],
         )
         print("\n".join(line for (line,) in cursor.fetchall()))
-    print(f"\n{count:,} rows, k=10, cosine, {requests} requests each\n")
+    words = "any word" if match == "any" else "every word"
+    print(f"\n{count:,} rows, k=10, cosine, hybrid by {words}, {requests} requests each\n")
     print("| what | p50 ms | p90 ms | p99 ms | p50 / raw |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, figures in results.items():
@@ -353,11 +358,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=0, help="0: the corpus itself")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument(
+        "--match", choices=["any", "all"], default="any", help="hybrid's keyword words"
+    )
     args = parser.parse_args()
     if args.what == "backfill":
         backfill(args.repeat)
     else:
-        search(args.rows, args.requests)
+        search(args.rows, args.requests, args.match)
 
 
 if __name__ == "__main__":
