@@ -90,8 +90,8 @@ class OpenAICompatibleEmbedder:
                 f"The embedding service at {self.url} did not answer with JSON."
             ) from error
         try:
-            items = sorted(answer["data"], key=lambda item: item["index"])
-            return [[float(value) for value in item["embedding"]] for item in items]
+            entries = sorted(answer["data"], key=lambda entry: entry["index"])
+            return [[float(value) for value in entry["embedding"]] for entry in entries]
         except (KeyError, TypeError, ValueError) as error:
             raise EmbedderError(
                 f"The embedding service at {self.url} answered without embeddings "
