@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 
 from pgvector_admin.search.conditions import Conditions
 from pgvector_admin.search.outcome import SearchOutcome
@@ -52,3 +53,9 @@ class VectorAdminBase(_ModelAdmin):
         """The request's changelist conditions; a problem with them becomes an error
         of ``form``."""
         raise NotImplementedError
+
+
+def task_page_url(progress: Any) -> str:
+    """The page of a background task's progress (``pgvector_admin.models.TaskProgress``),
+    where a page that starts a task sends its user."""
+    return reverse("admin:pgvector_admin_taskprogress_change", args=[progress.pk])

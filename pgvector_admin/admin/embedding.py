@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from pgvector_admin.admin.base import VectorAdminBase
+from pgvector_admin.admin.base import VectorAdminBase, task_page_url
 from pgvector_admin.embedders.backfill import embed_rows
 from pgvector_admin.embedders.base import EmbedderError
 from pgvector_admin.features import background_tasks_available
@@ -76,9 +76,7 @@ class VectorEmbeddingAdminMixin(VectorAdminBase):
             progress = start_embedding(
                 model=self.model, field=field, every=every, user=request.user
             )
-            return HttpResponseRedirect(
-                reverse("admin:pgvector_admin_taskprogress_change", args=[progress.pk])
-            )
+            return HttpResponseRedirect(task_page_url(progress))
         embedding = self.vector_embedders[field]  # type: ignore[attr-defined]
         try:
             report = embed_rows(model=self.model, field=field, embedding=embedding, every=every)

@@ -33,7 +33,7 @@ from import_export.formats.base_formats import CSV, JSON, TSV
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import Result, RowResult
 
-from pgvector_admin.admin.base import VectorAdminBase
+from pgvector_admin.admin.base import VectorAdminBase, task_page_url
 from pgvector_admin.features import background_tasks_available
 from pgvector_admin.tasks.jobs import import_message, start_check, start_export, start_import
 from pgvector_admin.transfer.resources import vector_resource
@@ -185,9 +185,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
                 replace=replace,
                 user=request.user,
             )
-            return HttpResponseRedirect(
-                reverse("admin:pgvector_admin_taskprogress_change", args=[progress.pk])
-            )
+            return HttpResponseRedirect(task_page_url(progress))
         with open(upload_path(token), "rb") as stream:
             report = import_vectors(
                 stream,
@@ -248,9 +246,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
             replace=confirm_form.cleaned_data.get("replace", False),
             user=request.user,
         )
-        return HttpResponseRedirect(
-            reverse("admin:pgvector_admin_taskprogress_change", args=[progress.pk])
-        )
+        return HttpResponseRedirect(task_page_url(progress))
 
     def _import_here(
         self, request: HttpRequest, confirm_form: Any, input_format: Any, token: str
@@ -373,9 +369,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
             progress = start_export(
                 queryset=queryset, columns=list(columns), file_name=file_name, user=request.user
             )
-            return HttpResponseRedirect(
-                reverse("admin:pgvector_admin_taskprogress_change", args=[progress.pk])
-            )
+            return HttpResponseRedirect(task_page_url(progress))
         response = StreamingHttpResponse(
             export_chunks(queryset=queryset, columns=columns), content_type="text/csv"
         )

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from pgvector_admin.admin.base import VectorAdminBase
+from pgvector_admin.admin.base import VectorAdminBase, task_page_url
 from pgvector_admin.features import TASKS_EXTRA, background_tasks_available
 from pgvector_admin.indexes.builds import index_from_spec, index_validity
 from pgvector_admin.indexes.curve_svg import curve_svg
@@ -272,9 +272,7 @@ class VectorIndexAdminMixin(VectorAdminBase):
 
     @staticmethod
     def _task_page(progress: Any) -> HttpResponse:
-        return HttpResponseRedirect(
-            reverse("admin:pgvector_admin_taskprogress_change", args=[progress.pk])
-        )
+        return HttpResponseRedirect(task_page_url(progress))
 
     def _curve_of(self, model: Any, name: str, request: HttpRequest) -> dict[str, Any] | None:
         progress = latest_curve(model, name)

@@ -17,9 +17,10 @@ from django.http import (
     JsonResponse,
 )
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import timezone
 
+from pgvector_admin.admin.base import task_page_url
 from pgvector_admin.models import TaskProgress
 from pgvector_admin.replicas import remember_write
 from pgvector_admin.tasks.jobs import cancel, import_checked, start_again
@@ -199,7 +200,7 @@ class TaskProgressAdmin(admin.ModelAdmin):
             messages.info(request, "The task had already finished.")
         else:
             messages.info(request, cancel(progress))
-        return HttpResponseRedirect(_page(progress))
+        return HttpResponseRedirect(task_page_url(progress))
 
     def again_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         progress = self._visible(request, object_id)
@@ -209,13 +210,13 @@ class TaskProgressAdmin(admin.ModelAdmin):
             messages.error(
                 request, "Only a task that failed or was cancelled can be started again."
             )
-            return HttpResponseRedirect(_page(progress))
+            return HttpResponseRedirect(task_page_url(progress))
         try:
             again = start_again(progress, user=request.user)
         except (PermissionError, ValueError, FileNotFoundError) as error:
             messages.error(request, f"The task cannot be started again: {error}")
-            return HttpResponseRedirect(_page(progress))
-        return HttpResponseRedirect(_page(again))
+            return HttpResponseRedirect(task_page_url(progress))
+        return HttpResponseRedirect(task_page_url(again))
 
     def import_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """The confirm step of a big file's preview: queue its import."""
@@ -226,8 +227,8 @@ class TaskProgressAdmin(admin.ModelAdmin):
             imported = import_checked(progress, user=request.user)
         except (ValueError, LookupError) as error:
             messages.error(request, f"Nothing was imported: {error}.")
-            return HttpResponseRedirect(_page(progress))
-        return HttpResponseRedirect(_page(imported))
+            return HttpResponseRedirect(task_page_url(progress))
+        return HttpResponseRedirect(task_page_url(imported))
 
     def download_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         progress = self._visible(request, object_id)
@@ -279,10 +280,6 @@ class TaskProgressAdmin(admin.ModelAdmin):
             "original": progress,
         }
         return TemplateResponse(request, self.change_form_template, context)
-
-
-def _page(progress: TaskProgress) -> str:
-    return reverse("admin:pgvector_admin_taskprogress_change", args=[progress.pk])
 
 
 def _no_such_task(text: str = "No such task.") -> HttpResponse:
