@@ -10,7 +10,7 @@ from django import forms
 
 from pgvector_admin.embedders.base import EmbedderError
 from pgvector_admin.embedders.fields import TextEmbedding
-from pgvector_admin.embedders.queries import embed_query, query_text_problem
+from pgvector_admin.embedders.queries import embed_query
 from pgvector_admin.search.catalogue import stored_dimensions
 from pgvector_admin.search.hybrid import DEFAULT_RRF_K, Fusion
 from pgvector_admin.search.keywords import ALL_WORDS, ANY_WORD, KeywordIndex
@@ -271,12 +271,11 @@ class VectorSearchForm(NeighboursForm):
                 ),
             )
             return
-        problem = query_text_problem(text)
-        if problem:
-            if not text:
-                problem = "Type some text to search for (or paste a query vector)."
-            self.add_error("text", forms.ValidationError(problem, code="invalid_text"))
+        if not text:
+            message = "Type some text to search for (or paste a query vector)."
+            self.add_error("text", forms.ValidationError(message, code="invalid_text"))
             return
+        # embed_query refuses a text that is no query (blank, too long) with its reason.
         try:
             vector, record = embed_query(embedding.embedder, text)
         except EmbedderError as error:
