@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PgvectorAdminConfig(AppConfig):
     name = "pgvector_admin"
-    verbose_name = "pgvector admin"
+    verbose_name = _("pgvector admin")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

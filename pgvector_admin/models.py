@@ -3,6 +3,9 @@ saved for an index, and query vectors too long for an address."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class TaskProgress(models.Model):
@@ -13,13 +16,18 @@ class TaskProgress(models.Model):
 
     # The queue's id of the task (set once it is queued).
     task_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    title = models.CharField(max_length=300)
+    title = models.CharField(_("title"), max_length=300)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("started by"),
     )
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    phase = models.CharField(max_length=100, default="waiting")
+    phase = models.CharField(_("phase"), max_length=100, default="waiting")
     # When the phase began: its rate and time left are counted from there.
     phase_started = models.DateTimeField(null=True, blank=True)
     done = models.BigIntegerField(default=0)
@@ -34,14 +42,16 @@ class TaskProgress(models.Model):
     cancel_requested = models.BooleanField(default=False)
     # An export's file, ready to download (a name in pgvector_admin.transfer.uploads' folder).
     download = models.CharField(max_length=200, blank=True)
+    # The language of whoever started the task: the worker writes its report in it.
+    language = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["-created"]
-        verbose_name = "background task"
-        verbose_name_plural = "background tasks"
+        verbose_name = _("background task")
+        verbose_name_plural = _("background tasks")
         # Not about task records: the vector admin's index page checks it for any model.
         permissions = [
-            ("manage_vector_indexes", "Can create, rebuild and drop vector indexes"),
+            ("manage_vector_indexes", _("Can create, rebuild and drop vector indexes")),
         ]
 
     def __str__(self) -> str:
@@ -72,11 +82,30 @@ class SearchDefault(models.Model):
 
     def describe(self) -> str:
         """Where a search's setting came from, in words."""
-        by = f" by {self.saved_by}" if self.saved_by_id else ""
+        values = {
+            "setting": f"{self.setting_name} = {self.value}",
+            "index": self.index_name,
+            "user": self.saved_by,
+            "date": date_format(self.saved_at, "SHORT_DATE_FORMAT"),
+            "k": self.k,
+            "recall": f"{self.recall:.3f}",
+            "queries": self.queries,
+            "target": f"{self.target:g}",
+        }
+        if self.saved_by_id:
+            return (
+                gettext(
+                    "%(setting)s saved for %(index)s by %(user)s on %(date)s: recall@%(k)s "
+                    "%(recall)s over %(queries)s sample queries (target %(target)s)"
+                )
+                % values
+            )
         return (
-            f"{self.setting_name} = {self.value} saved for {self.index_name}{by} on "
-            f"{self.saved_at:%Y-%m-%d}: recall@{self.k} {self.recall:.3f} over "
-            f"{self.queries} sample queries (target {self.target:g})"
+            gettext(
+                "%(setting)s saved for %(index)s on %(date)s: recall@%(k)s %(recall)s over "
+                "%(queries)s sample queries (target %(target)s)"
+            )
+            % values
         )
 
 

@@ -29,8 +29,10 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from pgvector_admin.conf import app_settings
+from pgvector_admin.numbers import grouped
 
 PRIMARY = "default"
 # The primary's WAL position after this session's last write.
@@ -140,19 +142,22 @@ def _unfit(alias: str, wrote_at: str | None) -> tuple[str | None, ServerFacts | 
         until = _down_until.get(alias, 0.0)
     if until > time.monotonic():
         failed = DOWN_SECONDS - (until - time.monotonic())
-        return f"failed {failed:.0f} s ago; tried again soon", None
+        return _("failed %(seconds)s s ago; tried again soon") % {"seconds": f"{failed:.0f}"}, None
     try:
         facts = server_facts(alias, past=wrote_at)
     except DatabaseError as error:
         mark_down(alias)
-        return f"unreachable ({_first_line(error)})", None
+        return _("unreachable (%(reason)s)") % {"reason": _first_line(error)}, None
     lag = facts.lag_seconds
     if not facts.in_recovery:
-        reason = "not a standby (pg_is_in_recovery() is false): it may have been promoted"
+        reason = _("not a standby (pg_is_in_recovery() is false): it may have been promoted")
     elif lag is not None and lag > max_lag_seconds():
-        reason = f"{lag:.1f} s behind the primary (at most {max_lag_seconds():g})"
+        reason = _("%(lag)s s behind the primary (at most %(most)s)") % {
+            "lag": f"{lag:.1f}",
+            "most": f"{max_lag_seconds():g}",
+        }
     elif not facts.replayed_past:
-        reason = "has not yet replayed this session's last write"
+        reason = _("has not yet replayed this session's last write")
     else:
         reason = None
     return reason, facts
@@ -195,7 +200,10 @@ def reading_from_replica(request: HttpRequest, view: Callable[[], HttpResponse])
     failed: set[str] = set()
     while True:
         answer = choose(request, avoid=failed)
-        answer.skipped[:0] = [f"{alias}: failed during this request" for alias in sorted(failed)]
+        answer.skipped[:0] = [
+            _("%(server)s: failed during this request") % {"server": alias}
+            for alias in sorted(failed)
+        ]
         token = _answered.set(answer)
         try:
             with reading(answer.alias):
@@ -231,15 +239,27 @@ class ServerFacts:
         """E.g. "replica_1 (127.0.0.1:5433), a standby (pg_is_in_recovery() = true),
         0 bytes and 0.00 s behind the primary"."""
         recovery = "true" if self.in_recovery else "false"
+        values = {"server": self.alias, "host": self.host, "recovery": recovery}
         if not self.in_recovery:
-            return f"the primary, {self.alias} ({self.host}, pg_is_in_recovery() = {recovery})"
-        behind = []
-        if self.lag_bytes is not None:
-            behind.append(f"{self.lag_bytes:,} bytes")
-        if self.lag_seconds is not None:
-            behind.append(f"{self.lag_seconds:.2f} s")
-        lag = f", {' and '.join(behind)} behind the primary" if behind else ""
-        return f"{self.alias} ({self.host}), a standby (pg_is_in_recovery() = {recovery}){lag}"
+            return _("the primary, %(server)s (%(host)s, pg_is_in_recovery() = %(recovery)s)") % (
+                values
+            )
+        standby = _("%(server)s (%(host)s), a standby (pg_is_in_recovery() = %(recovery)s)") % (
+            values
+        )
+        if self.lag_bytes is None and self.lag_seconds is None:
+            return standby
+        lag = {
+            "bytes": grouped(self.lag_bytes or 0),
+            "seconds": f"{self.lag_seconds or 0:.2f}",
+        }
+        if self.lag_seconds is None:
+            behind = _("%(bytes)s bytes behind the primary") % lag
+        elif self.lag_bytes is None:
+            behind = _("%(seconds)s s behind the primary") % lag
+        else:
+            behind = _("%(bytes)s bytes and %(seconds)s s behind the primary") % lag
+        return f"{standby}, {behind}"
 
 
 def server_facts(alias: str, *, past: str | None = None) -> ServerFacts:
@@ -254,7 +274,8 @@ def server_facts(alias: str, *, past: str | None = None) -> ServerFacts:
         )
         in_recovery, address, port, replayed, replayed_past, lag = cursor.fetchone()
     if address is None:  # a Unix socket
-        host = f"Unix socket {settings.DATABASES[alias].get('HOST') or 'in its data folder'}"
+        folder = settings.DATABASES[alias].get("HOST") or _("in its data folder")
+        host = _("Unix socket %(folder)s") % {"folder": folder}
     else:
         host = f"{address.split('/')[0]}:{port}"
     lag_bytes = None

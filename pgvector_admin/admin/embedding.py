@@ -11,11 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pgvector_admin.admin.base import VectorAdminBase, task_page_url
 from pgvector_admin.embedders.backfill import embed_rows
 from pgvector_admin.embedders.base import EmbedderError
 from pgvector_admin.features import background_tasks_available
+from pgvector_admin.numbers import grouped
 
 
 class VectorEmbeddingAdminMixin(VectorAdminBase):
@@ -40,7 +43,7 @@ class VectorEmbeddingAdminMixin(VectorAdminBase):
             field = request.POST.get("field", "")
             embedding = embedders.get(field)
             if embedding is None or embedding.source is None:
-                messages.error(request, "Nothing done: choose a field that is embedded here.")
+                messages.error(request, _("Nothing done: choose a field that is embedded here."))
                 return HttpResponseRedirect(request.path)
             every = request.POST.get("every") == "1"
             return self._start(request, field, every=every)
@@ -59,7 +62,7 @@ class VectorEmbeddingAdminMixin(VectorAdminBase):
         ]
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Embeddings of {model._meta.verbose_name_plural}",
+            "title": _("Embeddings of %(things)s") % {"things": model._meta.verbose_name_plural},
             "opts": model._meta,
             "total": total,
             "fields": fields,
@@ -81,11 +84,22 @@ class VectorEmbeddingAdminMixin(VectorAdminBase):
         try:
             report = embed_rows(model=self.model, field=field, embedding=embedding, every=every)
         except EmbedderError as error:
-            messages.error(request, f"Stopped: {error} The rows embedded before it keep theirs.")
+            messages.error(
+                request,
+                _("Stopped: %(error)s The rows embedded before it keep theirs.") % {"error": error},
+            )
         else:
             messages.success(
                 request,
-                f"Embedded {report.embedded:,} rows in {report.seconds:.1f} s "
-                f"({report.rate:,.0f} rows/s).",
+                ngettext(
+                    "Embedded %(rows)s row in %(seconds)s s (%(rate)s rows/s).",
+                    "Embedded %(rows)s rows in %(seconds)s s (%(rate)s rows/s).",
+                    report.embedded,
+                )
+                % {
+                    "rows": grouped(report.embedded),
+                    "seconds": grouped(report.seconds, 1),
+                    "rate": grouped(report.rate),
+                },
             )
         return HttpResponseRedirect(request.path)

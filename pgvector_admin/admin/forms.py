@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pgvector_admin.embedders.base import EmbedderError
 from pgvector_admin.embedders.fields import TextEmbedding
@@ -22,13 +25,13 @@ from pgvector_admin.vectors.parsing import VectorError
 
 DEFAULT_K = 10
 
-ZERO_VECTOR_MESSAGE = (
+ZERO_VECTOR_MESSAGE = gettext_lazy(
     "The cosine distance to a zero vector is undefined: use a vector with a non-zero "
     "number, or pick another metric."
 )
 
 
-LOST_REFERENCE_MESSAGE = (
+LOST_REFERENCE_MESSAGE = gettext_lazy(
     "This address refers to a query vector that is not kept here (another database?): "
     "paste the vector again."
 )
@@ -41,31 +44,40 @@ class NeighboursForm(forms.Form):
 
     field_order = ["field", "k", "metric", "max_distance", "exact", "recall"]
 
-    field = forms.ChoiceField(label="Field", required=False)
+    field = forms.ChoiceField(label=gettext_lazy("Field"), required=False)
     k = forms.IntegerField(
         label="k",
         min_value=1,
         max_value=MAX_K,
         initial=DEFAULT_K,
         required=False,
-        help_text=f"How many rows, 1 to {MAX_K}.",
+        help_text=format_lazy(gettext_lazy("How many rows, 1 to {most}."), most=MAX_K),
         widget=forms.NumberInput(attrs={"size": 5}),
     )
-    metric = forms.ChoiceField(required=False)
+    metric = forms.ChoiceField(label=gettext_lazy("Metric"), required=False)
     exact = forms.BooleanField(
-        label="exact (no index)", required=False, help_text="Read every row and sort."
+        label=gettext_lazy("exact (no index)"),
+        required=False,
+        help_text=gettext_lazy("Read every row and sort."),
     )
     recall = forms.BooleanField(
-        label="measure recall", required=False, help_text="Compare with the exact answer."
+        label=gettext_lazy("measure recall"),
+        required=False,
+        help_text=gettext_lazy("Compare with the exact answer."),
     )
     max_distance = forms.FloatField(
-        label="within",
+        label=gettext_lazy("within"),
         required=False,
-        help_text=(
-            "Only rows at most this distance away (for inner product: at least this "
-            f"product), nearest first, up to k (at most {MAX_K})."
+        help_text=format_lazy(
+            gettext_lazy(
+                "Only rows at most this distance away (for inner product: at least this "
+                "product), nearest first, up to k (at most {most})."
+            ),
+            most=MAX_K,
         ),
-        widget=forms.NumberInput(attrs={"size": 8, "step": "any", "placeholder": "distance"}),
+        widget=forms.NumberInput(
+            attrs={"size": 8, "step": "any", "placeholder": gettext_lazy("distance")}
+        ),
     )
 
     def __init__(
@@ -118,7 +130,7 @@ class NeighboursForm(forms.Form):
         return cleaned
 
 
-def _weight(label: str) -> forms.FloatField:
+def _weight(label: Any) -> forms.FloatField:
     """A ranking's weight in the fusion."""
     return forms.FloatField(
         label=label,
@@ -153,45 +165,50 @@ class VectorSearchForm(NeighboursForm):
     ]
 
     vector = forms.CharField(
-        label="Query vector",
+        label=gettext_lazy("Query vector"),
         max_length=500_000,
         widget=forms.TextInput(attrs={"placeholder": "[3, 1, 2]", "size": 40}),
     )
     text = forms.CharField(
-        label="Text",
+        label=gettext_lazy("Text"),
         required=False,
         strip=False,
         widget=forms.TextInput(
-            attrs={"placeholder": "pause the program for a few seconds", "size": 50}
+            attrs={
+                "placeholder": gettext_lazy("pause the program for a few seconds"),
+                "size": 50,
+            }
         ),
     )
     mode = forms.ChoiceField(
-        label="ranked by",
+        label=gettext_lazy("ranked by"),
         required=False,
         choices=[
-            ("vector", "vector"),
-            ("keyword", "keyword (full-text index)"),
-            ("hybrid", "hybrid (both, fused)"),
+            ("vector", gettext_lazy("vector")),
+            ("keyword", gettext_lazy("keyword (full-text index)")),
+            ("hybrid", gettext_lazy("hybrid (both, fused)")),
         ],
     )
     match = forms.ChoiceField(
-        label="keywords",
+        label=gettext_lazy("keywords"),
         required=False,
         choices=[
-            (ALL_WORDS, "every word (web search syntax)"),
-            (ANY_WORD, "any word"),
+            (ALL_WORDS, gettext_lazy("every word (web search syntax)")),
+            (ANY_WORD, gettext_lazy("any word")),
         ],
-        help_text='Every word: "quoted phrases", or, -word as in a web search box.',
+        help_text=gettext_lazy('Every word: "quoted phrases", or, -word as in a web search box.'),
     )
-    keyword_weight = _weight("keyword weight")
-    vector_weight = _weight("vector weight")
+    keyword_weight = _weight(gettext_lazy("keyword weight"))
+    vector_weight = _weight(gettext_lazy("vector weight"))
     rrf_k = forms.IntegerField(
         label="RRF k",
         required=False,
         min_value=1,
         max_value=10_000,
         initial=DEFAULT_RRF_K,
-        help_text="Reciprocal rank fusion: a row scores weight / (RRF k + rank) in each ranking.",
+        help_text=gettext_lazy(
+            "Reciprocal rank fusion: a row scores weight / (RRF k + rank) in each ranking."
+        ),
         widget=forms.NumberInput(attrs={"size": 4}),
     )
 
@@ -240,7 +257,7 @@ class VectorSearchForm(NeighboursForm):
             return cleaned
         text, vector_text = cleaned.get("text") or "", cleaned.get("vector") or ""
         if text and vector_text:
-            self.add_error(None, "Search with a query vector or with text, not both.")
+            self.add_error(None, _("Search with a query vector or with text, not both."))
             return cleaned
         if cleaned["mode"] != "vector":
             self._clean_ranked_options(cleaned, text)
@@ -265,14 +282,17 @@ class VectorSearchForm(NeighboursForm):
             self.add_error(
                 "text",
                 forms.ValidationError(
-                    f"{column.label} has no embedder to turn text into a vector: search it "
-                    f"with a vector, or search {fields} by text.",
+                    _(
+                        "%(field)s has no embedder to turn text into a vector: search it "
+                        "with a vector, or search %(fields)s by text."
+                    )
+                    % {"field": column.label, "fields": fields},
                     code="no_embedder",
                 ),
             )
             return
         if not text:
-            message = "Type some text to search for (or paste a query vector)."
+            message = _("Type some text to search for (or paste a query vector).")
             self.add_error("text", forms.ValidationError(message, code="invalid_text"))
             return
         # embed_query refuses a text that is no query (blank, too long) with its reason.
@@ -292,15 +312,20 @@ class VectorSearchForm(NeighboursForm):
             self.add_error(
                 "text",
                 forms.ValidationError(
-                    f"Searching by {cleaned['mode']} needs text.", code="text_needed"
+                    _("Searching by keyword needs text.")
+                    if cleaned["mode"] == "keyword"
+                    else _("Searching by hybrid needs text."),
+                    code="text_needed",
                 ),
             )
         if cleaned.get("max_distance") is not None:
             self.add_error(
                 "max_distance",
                 forms.ValidationError(
-                    "A distance bound applies to vector search only: rank by vector, or "
-                    "leave it empty.",
+                    _(
+                        "A distance bound applies to vector search only: rank by vector, "
+                        "or leave it empty."
+                    ),
                     code="bound_with_ranks",
                 ),
             )
@@ -316,9 +341,9 @@ class VectorSearchForm(NeighboursForm):
         if column.dimensions is None and stored is not None and len(cleaned["vector"]) != stored:
             # pgvector would refuse the comparison ("different vector dimensions").
             given = len(cleaned["vector"])
-            message = (
-                f"expected {stored} dimensions, not {given}: the stored vectors have {stored}."
-            )
+            message = _(
+                "expected %(stored)s dimensions, not %(given)s: the stored vectors have %(stored)s."
+            ) % {"stored": stored, "given": given}
             self.add_error("vector", forms.ValidationError(message, code="invalid_vector"))
             return
         metric = cleaned.get("metric")

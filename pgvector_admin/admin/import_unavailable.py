@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
 
 from pgvector_admin.admin.base import VectorAdminBase
 from pgvector_admin.features import IMPORTS_EXTRA
@@ -38,7 +39,7 @@ class ImportUnavailableMixin(VectorAdminBase):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Import {self.opts.verbose_name_plural}",
+            "title": _("Import %(things)s") % {"things": self.opts.verbose_name_plural},
             "install": IMPORTS_EXTRA,
         }
         return TemplateResponse(request, self.import_unavailable_template, context)

@@ -27,6 +27,8 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.formats.base_formats import CSV, JSON, TSV
@@ -35,6 +37,7 @@ from import_export.results import Result, RowResult
 
 from pgvector_admin.admin.base import VectorAdminBase, task_page_url
 from pgvector_admin.features import background_tasks_available
+from pgvector_admin.numbers import grouped
 from pgvector_admin.tasks.jobs import import_message, start_check, start_export, start_import
 from pgvector_admin.transfer.resources import vector_resource
 from pgvector_admin.transfer.rights import ImportRights
@@ -67,8 +70,8 @@ class VectorImportForm(ImportForm):
 
     replace = forms.BooleanField(
         required=False,
-        label="Replace every row",
-        help_text="Empty the table first: its rows become the file's (CSV and TSV).",
+        label=gettext_lazy("Replace every row"),
+        help_text=gettext_lazy("Empty the table first: its rows become the file's (CSV and TSV)."),
     )
 
 
@@ -157,7 +160,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
         refusal = rights.refusal(new=0, updated=0, replace=replace)
         if refusal or (replace and not isinstance(input_format, FAST_FORMATS)):
             import_form.add_error(
-                "replace", refusal or "Replace every row works with CSV and TSV files only."
+                "replace", refusal or _("Replace every row works with CSV and TSV files only.")
             )
             return self._import_page(request, import_form, {})
         context: dict[str, Any] = {}
@@ -219,7 +222,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
         try:
             input_format = formats[int(confirm_form.cleaned_data["format"])]()
         except (ValueError, IndexError):
-            return HttpResponseBadRequest("Not an import format of this page.")
+            return HttpResponseBadRequest(_("Not an import format of this page."))
         # The upload is found through the ticket the preview signed for this user and
         # model, never through a name or path from the form.
         try:
@@ -228,9 +231,11 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
             )
             upload_path(token)
         except BadTicket as error:
-            return HttpResponseBadRequest(f"Nothing was imported: {error}.")
+            return HttpResponseBadRequest(
+                _("Nothing was imported: %(reason)s.") % {"reason": error}
+            )
         except (ValueError, FileNotFoundError) as error:
-            messages.error(request, f"Nothing was imported: {error}")
+            messages.error(request, _("Nothing was imported: %(reason)s") % {"reason": error})
             return HttpResponseRedirect(self._admin_url("import"))
         if not isinstance(input_format, FAST_FORMATS):
             return self._process_library_import(request, confirm_form, input_format, token)
@@ -272,9 +277,18 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
             problem = (
                 report.file_error
                 or report.index_error
-                or (f"{report.error_count} bad lines" if report.error_count else "nothing to write")
+                or (
+                    ngettext("%(count)s bad line", "%(count)s bad lines", report.error_count)
+                    % {"count": grouped(report.error_count)}
+                    if report.error_count
+                    else _("nothing to write")
+                )
             )
-            messages.error(request, f"Nothing was imported from {name}: {problem}.")
+            messages.error(
+                request,
+                _("Nothing was imported from %(file)s: %(problem)s.")
+                % {"file": name, "problem": problem},
+            )
         return HttpResponseRedirect(self._admin_url("changelist"))
 
     def _process_library_import(
@@ -292,7 +306,10 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
                 for messages_ in invalid.error_dict.values()
                 for message in messages_
             }
-            messages.error(request, "Nothing was imported: " + " ".join(sorted(reasons)))
+            messages.error(
+                request,
+                _("Nothing was imported: %(reason)s") % {"reason": " ".join(sorted(reasons))},
+            )
             return HttpResponseRedirect(self._admin_url("import"))
         return self.process_result(result, request)
 
@@ -329,7 +346,8 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
             return super().export_action(request)
         except IncorrectLookupParameters as error:
             return HttpResponseBadRequest(
-                f"Nothing was exported: the list's conditions are not valid ({error}).",
+                _("Nothing was exported: the list's conditions are not valid (%(reason)s).")
+                % {"reason": error},
                 content_type="text/plain; charset=utf-8",
             )
 

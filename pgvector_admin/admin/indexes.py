@@ -16,6 +16,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pgvector_admin.admin.base import VectorAdminBase, task_page_url
 from pgvector_admin.features import TASKS_EXTRA, background_tasks_available
@@ -25,6 +28,7 @@ from pgvector_admin.indexes.health import HealthWarning, health_warnings
 from pgvector_admin.indexes.report import declaration, index_report
 from pgvector_admin.indexes.tuning import DEFAULT_QUERIES, DEFAULT_TARGET, Curve, save_recommended
 from pgvector_admin.models import SearchDefault, TaskProgress
+from pgvector_admin.numbers import grouped
 from pgvector_admin.search.scan_settings import setting_source
 from pgvector_admin.tasks.jobs import start_curve, start_index_change
 from pgvector_admin.tasks.permissions import MANAGE_PERMISSION
@@ -34,18 +38,37 @@ from pgvector_admin.vectors.fields import vector_columns
 class IndexCreateForm(forms.Form):
     """A new vector index: field, metric, method and its parameters."""
 
-    field = forms.ChoiceField()
-    metric = forms.ChoiceField()
-    method = forms.ChoiceField(choices=[("hnsw", "HNSW"), ("ivfflat", "IVFFlat")])
-    m = forms.IntegerField(min_value=2, max_value=100, initial=16, help_text="HNSW: links a row")
+    field = forms.ChoiceField(label=gettext_lazy("Field"))
+    metric = forms.ChoiceField(label=gettext_lazy("Metric"))
+    method = forms.ChoiceField(
+        label=gettext_lazy("Method"), choices=[("hnsw", "HNSW"), ("ivfflat", "IVFFlat")]
+    )
+    m = forms.IntegerField(
+        label="m",
+        min_value=2,
+        max_value=100,
+        initial=16,
+        help_text=gettext_lazy("HNSW: links a row"),
+    )
     ef_construction = forms.IntegerField(
-        min_value=4, max_value=1000, initial=64, help_text="HNSW: candidates while building"
+        label="ef_construction",
+        min_value=4,
+        max_value=1000,
+        initial=64,
+        help_text=gettext_lazy("HNSW: candidates while building"),
     )
     lists = forms.IntegerField(
-        min_value=1, max_value=32768, initial=100, help_text="IVFFlat: clusters"
+        label="lists",
+        min_value=1,
+        max_value=32768,
+        initial=100,
+        help_text=gettext_lazy("IVFFlat: clusters"),
     )
     name = forms.SlugField(
-        max_length=63, required=False, help_text="default: table_field_method_metric"
+        label=gettext_lazy("Name"),
+        max_length=63,
+        required=False,
+        help_text=gettext_lazy("default: table_field_method_metric"),
     )
 
     def __init__(self, *args: Any, model: Any, **kwargs: Any) -> None:
@@ -61,12 +84,14 @@ class IndexCreateForm(forms.Form):
         if self.errors:
             return data
         if data["method"] == "hnsw" and data["ef_construction"] < 2 * data["m"]:
-            raise forms.ValidationError("ef_construction must be at least twice m.")
+            raise forms.ValidationError(_("ef_construction must be at least twice m."))
         table = self.model._meta.db_table
         name = data.get("name") or f"{table}_{data['field']}_{data['method']}_{data['metric']}"
         data["name"] = name[:63]
         if index_validity(data["name"]) is not None:
-            raise forms.ValidationError(f"An index named {data['name']} already exists.")
+            raise forms.ValidationError(
+                _("An index named %(name)s already exists.") % {"name": data["name"]}
+            )
         try:
             index_from_spec(self.model, self.spec())
         except ValueError as error:
@@ -95,9 +120,12 @@ class CurveForm(forms.Form):
     vectors = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=(
-            f"Your own queries, one vector a line, at most {MAX_PASTED_VECTORS:,} (empty: "
-            "sample rows of the table)."
+        help_text=format_lazy(
+            gettext_lazy(
+                "Your own queries, one vector a line, at most {most} (empty: sample rows of "
+                "the table)."
+            ),
+            most=MAX_PASTED_VECTORS,
         ),
     )
 
@@ -106,8 +134,8 @@ class CurveForm(forms.Form):
         lines = sum(1 for line in text.splitlines() if line.strip())
         if lines > MAX_PASTED_VECTORS:
             raise forms.ValidationError(
-                f"At most {MAX_PASTED_VECTORS:,} query vectors can be measured at once; "
-                f"{lines:,} were pasted."
+                _("At most %(most)s query vectors can be measured at once; %(pasted)s were pasted.")
+                % {"most": grouped(MAX_PASTED_VECTORS), "pasted": grouped(lines)}
             )
         return text
 
@@ -189,7 +217,7 @@ class VectorIndexAdminMixin(VectorAdminBase):
             if not self.may_build_indexes(request):
                 raise PermissionDenied
             if not tasks_available:
-                messages.error(request, f"Nothing done: {TASKS_MISSING}")
+                messages.error(request, _("Nothing done: %(reason)s") % {"reason": tasks_missing()})
                 return HttpResponseRedirect(request.path)
             response, create_form = self._change(request, model)
             if response is not None:
@@ -199,7 +227,7 @@ class VectorIndexAdminMixin(VectorAdminBase):
         may_manage = self.may_build_indexes(request)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Vector indexes of {opts.verbose_name_plural}",
+            "title": _("Vector indexes of %(things)s") % {"things": opts.verbose_name_plural},
             "opts": opts,
             "report": report,
             "rows": [
@@ -215,7 +243,7 @@ class VectorIndexAdminMixin(VectorAdminBase):
             ],
             "may_manage": may_manage and tasks_available,
             # Said to those who could change indexes if background tasks were installed.
-            "tasks_missing": TASKS_MISSING if may_manage and not tasks_available else "",
+            "tasks_missing": tasks_missing() if may_manage and not tasks_available else "",
             "create_form": create_form,
             "health": self.vector_health(report),
         }
@@ -242,13 +270,15 @@ class VectorIndexAdminMixin(VectorAdminBase):
         if action == "measure":
             form = CurveForm(request.POST)
             if not form.is_valid() or form.cleaned_data["name"] not in known:
-                messages.error(request, "Nothing measured: " + _errors(form))
+                messages.error(
+                    request, _("Nothing measured: %(reason)s") % {"reason": _errors(form)}
+                )
                 return HttpResponseRedirect(request.path), create_form
             data = form.cleaned_data
             lines = [line.strip() for line in data["vectors"].splitlines() if line.strip()]
             problem = _unreadable(model, data["name"], lines)
             if problem:
-                messages.error(request, f"Nothing measured: {problem}")
+                messages.error(request, _("Nothing measured: %(reason)s") % {"reason": problem})
                 return HttpResponseRedirect(request.path), create_form
             progress = start_curve(
                 model=model,
@@ -265,7 +295,7 @@ class VectorIndexAdminMixin(VectorAdminBase):
         else:
             names = [name for name in request.POST.getlist("name") if name in known]
         if action not in {"build", "rebuild", "drop"} or not names:
-            messages.error(request, "Nothing to do: choose an index on this table.")
+            messages.error(request, _("Nothing to do: choose an index on this table."))
             return HttpResponseRedirect(request.path), create_form
         progress = start_index_change(model=model, action=action, names=names, user=request.user)
         return self._task_page(progress), create_form
@@ -292,7 +322,9 @@ class VectorIndexAdminMixin(VectorAdminBase):
     def _curve_csv(self, request: HttpRequest, model: Any) -> HttpResponse:
         progress = self._curve_task(model, request, request.GET.get("curve", ""))
         if progress is None:
-            return HttpResponse("No such recall curve.", status=404, content_type="text/plain")
+            return HttpResponse(
+                _("No such recall curve."), status=404, content_type="text/plain; charset=utf-8"
+            )
         curve = curve_context(progress, may_save=False)["curve"]
         response = HttpResponse(curve.csv(), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{curve.index}-recall.csv"'
@@ -301,32 +333,34 @@ class VectorIndexAdminMixin(VectorAdminBase):
     def _save_default(self, request: HttpRequest, model: Any) -> HttpResponse:
         progress = self._curve_task(model, request, request.POST.get("curve", ""))
         if progress is None:
-            messages.error(request, "Nothing saved: no such recall curve.")
+            messages.error(request, _("Nothing saved: no such recall curve."))
             return HttpResponseRedirect(request.path)
         curve = curve_context(progress, may_save=False)["curve"]
         try:
             saved = save_recommended(curve, table=model._meta.db_table, user=request.user)
         except ValueError as error:
-            messages.error(request, f"Nothing saved: {error}")
+            messages.error(request, _("Nothing saved: %(reason)s") % {"reason": error})
         else:
             messages.success(
                 request,
-                f"Saved: searches through {curve.index} now run with "
-                f"{saved.setting_name} = {saved.value}.",
+                _("Saved: searches through %(index)s now run with %(name)s = %(value)s.")
+                % {"index": curve.index, "name": saved.setting_name, "value": saved.value},
             )
         return HttpResponseRedirect(request.path)
 
 
-TASKS_MISSING = (
-    "building, rebuilding and dropping indexes and measuring recall curves run as "
-    f"background tasks, which are not installed here: {TASKS_EXTRA}, add 'django_tasks_db' "
-    "to INSTALLED_APPS and run `manage.py db_worker`."
-)
+def tasks_missing() -> str:
+    """Why the index page cannot change indexes, and what to install."""
+    return _(
+        "building, rebuilding and dropping indexes and measuring recall curves run as "
+        "background tasks, which are not installed here: %(install)s, add "
+        "'django_tasks_db' to INSTALLED_APPS and run `manage.py db_worker`."
+    ) % {"install": TASKS_EXTRA}
 
 
 def _errors(form: forms.Form) -> str:
     return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()) or (
-        "no such index on this table."
+        _("no such index on this table.")
     )
 
 
@@ -335,12 +369,12 @@ def _unreadable(model: Any, index_name: str, lines: list[str]) -> str:
     from pgvector_admin.search.index_choice import index_and_column
     from pgvector_admin.vectors.parsing import VectorError
 
-    _, column = index_and_column(model, index_name)
+    column = index_and_column(model, index_name)[1]
     if column is None:
-        return f"{index_name} indexes no vector field of the model."
+        return _("%(index)s indexes no vector field of the model.") % {"index": index_name}
     for number, line in enumerate(lines, start=1):
         try:
             column.parse(line)
         except VectorError as error:
-            return f"query {number}: {error}"
+            return _("query %(number)s: %(reason)s") % {"number": number, "reason": error}
     return ""

@@ -23,9 +23,12 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from pgvector.django import BitField, HalfVectorField, SparseVectorField, VectorField
 
 from pgvector_admin.admin.base import VectorAdminBase
+from pgvector_admin.numbers import grouped
 from pgvector_admin.pictures.point_cloud import (
     Points,
     Projection,
@@ -48,8 +51,8 @@ _NOT_COLOURS = ("TextField", "JSONField", "BinaryField")
 class MapForm(forms.Form):
     """The map's vector field (when the model has several) and the field that colours it."""
 
-    field = forms.ChoiceField(label="Field", required=False)
-    colour = forms.ChoiceField(label="Colour by", required=False)
+    field = forms.ChoiceField(label=gettext_lazy("Field"), required=False)
+    colour = forms.ChoiceField(label=gettext_lazy("Colour by"), required=False)
 
     def __init__(
         self,
@@ -67,7 +70,7 @@ class MapForm(forms.Form):
         super().__init__(data, **kwargs)
         self.columns = {column.name: column for column in columns}
         self.fields["field"].choices = [(column.name, column.label) for column in columns]
-        self.fields["colour"].choices = [("", "nothing"), *colours]
+        self.fields["colour"].choices = [("", _("nothing")), *colours]
         self.fields["colour"].initial = default_colour or ""
         if len(columns) < 2:
             self.fields["field"].widget = forms.HiddenInput()
@@ -135,7 +138,11 @@ class VectorPictureAdminMixin(VectorAdminBase):
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return JsonResponse(
-                {"error": f"No {self.opts.verbose_name} with id {object_id}."}, status=404
+                {
+                    "error": _("No %(thing)s with id %(id)s.")
+                    % {"thing": self.opts.verbose_name, "id": object_id}
+                },
+                status=404,
             )
         form, conditions, outcome = self.similar_outcome(request, obj, with_recall=False)
         return self._neighbour_points(form, conditions, outcome, query_id=obj.pk)
@@ -187,7 +194,7 @@ class VectorPictureAdminMixin(VectorAdminBase):
                 "z": float(query[2]),
             },
         )
-        return JsonResponse(data)
+        return JsonResponse(_with_words(data))
 
     # The map
 
@@ -202,7 +209,7 @@ class VectorPictureAdminMixin(VectorAdminBase):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Map of the {self.opts.verbose_name_plural}",
+            "title": _("Map of the %(things)s") % {"things": self.opts.verbose_name_plural},
             "form": form,
             "conditions": conditions,
             "condition_fields": list(conditions.params.lists()),
@@ -252,7 +259,7 @@ class VectorPictureAdminMixin(VectorAdminBase):
             sampled=sample.sampled,
             table_rows=max(sample.estimate, len(points.ids)),
         )
-        return JsonResponse(data)
+        return JsonResponse(_with_words(data))
 
     def map_form(self, data: Any) -> MapForm:
         return MapForm(
@@ -304,6 +311,67 @@ class VectorPictureAdminMixin(VectorAdminBase):
         }
 
 
+def _with_words(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the picture's words in the active language: the legend's names, the
+    hover's, and the sentence under the picture (point_cloud.js writes no English)."""
+    shown = len(data["sample"]["ids"])
+    neighbours = data.get("neighbours")
+    other = bool(neighbours or data.get("query"))
+    values = {"shown": grouped(shown), "about": grouped(data["table_rows"])}
+    if data["sampled"]:
+        sampled = (
+            ngettext(
+                "%(shown)s other row sampled (TABLESAMPLE) of about %(about)s.",
+                "%(shown)s other rows sampled (TABLESAMPLE) of about %(about)s.",
+                shown,
+            )
+            if other
+            else ngettext(
+                "%(shown)s row sampled (TABLESAMPLE) of about %(about)s.",
+                "%(shown)s rows sampled (TABLESAMPLE) of about %(about)s.",
+                shown,
+            )
+        )
+        parts = [data["projection"], sampled % values]
+    else:
+        every = (
+            ngettext("All %(shown)s other row.", "All %(shown)s other rows.", shown)
+            if other
+            else ngettext("All %(shown)s row.", "All %(shown)s rows.", shown)
+        )
+        parts = [data["projection"], every % values]
+    if data.get("read_from"):
+        read_from = data["read_from"]
+        server = _("the primary") if read_from == "default" else read_from
+        parts.append(_("Read from %(server)s.") % {"server": server})
+    if neighbours:
+        parts.append(_("Neighbours coloured by rank, darkest the nearest; the query a diamond."))
+    parts.append(
+        _(
+            "Drag to turn, scroll to zoom; hover a point for its distances, click it to open "
+            "its page."
+        )
+    )
+    sample_name = (
+        ngettext("%(count)s sampled row", "%(count)s sampled rows", shown)
+        if data["sampled"]
+        else ngettext("%(count)s row", "%(count)s rows", shown)
+    )
+    near = len(neighbours["ids"]) if neighbours else 0
+    data["summary"] = " ".join(parts)
+    data["words"] = {
+        "sample": sample_name % {"count": grouped(shown)},
+        "nearest": ngettext("%(count)s nearest (by rank)", "%(count)s nearest (by rank)", near)
+        % {"count": grouped(near)},
+        # The rank of a point on hover; %(rank)s is filled in by the script.
+        "rank": _("rank %(rank)s"),
+        "query": _("the query"),
+        "none": _("(none)"),
+        "other": _("(other)"),
+    }
+    return data
+
+
 def _colouring(model: type[models.Model], name: str, values: list[Any]) -> dict[str, Any]:
     """How a field colours the map: by category (a legend entry each) or by a scale."""
     label = str(model._meta.get_field(name).verbose_name)
@@ -340,4 +408,4 @@ def colour_values(model: type[models.Model], name: str, values: Sequence[Any]) -
 def _form_errors(form: Any) -> JsonResponse:
     """A form's errors, for a picture that cannot be drawn."""
     messages = [str(error) for errors in form.errors.values() for error in errors]
-    return JsonResponse({"error": " ".join(messages) or "Nothing to draw."}, status=400)
+    return JsonResponse({"error": " ".join(messages) or _("Nothing to draw.")}, status=400)

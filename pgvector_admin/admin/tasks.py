@@ -19,9 +19,12 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pgvector_admin.admin.base import task_page_url
 from pgvector_admin.models import TaskProgress
+from pgvector_admin.numbers import grouped
 from pgvector_admin.replicas import remember_write
 from pgvector_admin.tasks.jobs import cancel, import_checked, start_again
 from pgvector_admin.tasks.permissions import refusal
@@ -75,43 +78,89 @@ def _no_worker_for(progress: TaskProgress, queued: Any, waited: float) -> bool:
 # The phases the work reports, in words (an index build's come from PostgreSQL's
 # pg_stat_progress_create_index and are shown as it words them).
 PHASE_LABELS = {
-    "waiting": "waiting for a worker",
-    "validating": "opening the file",
-    "validate": "checking every line",
-    "load": "loading the rows",
-    "written": "rows written",
-    "exporting": "writing the file",
+    "waiting": gettext_lazy("waiting for a worker"),
+    "validating": gettext_lazy("opening the file"),
+    "validate": gettext_lazy("checking every line"),
+    "load": gettext_lazy("loading the rows"),
+    "written": gettext_lazy("rows written"),
+    "exporting": gettext_lazy("writing the file"),
+    "embedding": gettext_lazy("embedding the rows"),
+    "sampling the queries": gettext_lazy("sampling the queries"),
+    "exact answers": gettext_lazy("computing the exact answers"),
+    "measuring": gettext_lazy("measuring"),
+    "done": gettext_lazy("done"),
+    "failed": gettext_lazy("failed"),
+    "cancelled": gettext_lazy("cancelled"),
+    "refused": gettext_lazy("refused"),
+    "checked": gettext_lazy("checked"),
+}
+
+# PostgreSQL's words for a build's steps (pg_stat_progress_create_index, and pgvector's
+# own for HNSW and IVFFlat), as the progress page says them.
+INDEX_STEPS = {
+    "initializing": gettext_lazy("initializing"),
+    "waiting for writers before build": gettext_lazy("waiting for writers before build"),
+    "building index": gettext_lazy("building the index"),
+    "building": gettext_lazy("building the index"),
+    "waiting for writers before validation": gettext_lazy("waiting for writers before validation"),
+    "index validation: scanning index": gettext_lazy("index validation: scanning index"),
+    "index validation: sorting tuples": gettext_lazy("index validation: sorting tuples"),
+    "index validation: scanning table": gettext_lazy("index validation: scanning table"),
+    "waiting for old snapshots": gettext_lazy("waiting for old snapshots"),
+    "waiting for readers before marking dead": gettext_lazy(
+        "waiting for readers before marking dead"
+    ),
+    "waiting for readers before dropping": gettext_lazy("waiting for readers before dropping"),
+    "loading tuples": gettext_lazy("loading tuples"),
+    "performing k-means": gettext_lazy("performing k-means"),
+    "assigning tuples": gettext_lazy("assigning tuples"),
+    "swapping in the new index": gettext_lazy("swapping in the new index"),
+    "cleaning up": gettext_lazy("cleaning up"),
 }
 
 
 def phase_label(phase: str) -> str:
-    """A task's phase as its page shows it."""
+    """A task's phase as its page shows it, in the active language."""
     if phase.startswith("index: "):
         step = phase.removeprefix("index: ")
-        if step == "building":
-            return "building the index"
-        if " " not in step:
-            return f"index {step}"  # a build task's index, by name
-        step = step.replace("building index: ", "building the index: ").replace(" (tuples)", "")
-        return step.replace(" (blocks)", ", in blocks")
-    return PHASE_LABELS.get(phase, phase)
+        in_blocks = step.endswith(" (blocks)")
+        step = step.removesuffix(" (blocks)").removesuffix(" (tuples)")
+        if " " not in step and step not in INDEX_STEPS:
+            return _("index %(name)s") % {"name": step}  # a build task's index, by name
+        if step.startswith("building index: "):
+            detail = step.removeprefix("building index: ")
+            detail = str(INDEX_STEPS.get(detail, detail))
+            if in_blocks:
+                return _("building the index: %(step)s, in blocks") % {"step": detail}
+            return _("building the index: %(step)s") % {"step": detail}
+        shown = str(INDEX_STEPS.get(step, step))
+        return _("%(step)s, in blocks") % {"step": shown} if in_blocks else shown
+    return str(PHASE_LABELS.get(phase, phase))
 
 
 @admin.register(TaskProgress)
 class TaskProgressAdmin(admin.ModelAdmin):
     """Recent background tasks; a task's page shows its progress."""
 
-    list_display = ["title", "phase", "rows", "started_by", "created"]
+    list_display = ["title", "phase_shown", "rows", "started_by", "created"]
     list_filter = ["phase"]
     change_form_template = "pgvector_admin/task_progress.html"
 
-    @admin.display(description="rows")
+    @admin.display(description=gettext_lazy("phase"), ordering="phase")
+    def phase_shown(self, progress: TaskProgress) -> str:
+        return phase_label(progress.phase)
+
+    @admin.display(description=gettext_lazy("rows"))
     def rows(self, progress: TaskProgress) -> str:
         # A finished import or export: its rows; else what the current phase has done.
         if progress.phase in FINISHED_PHASES and "rows" in (progress.report or {}):
-            return f"{progress.report['rows']:,}"
-        total = f" of {progress.total:,}" if progress.total else ""
-        return f"{progress.done:,}{total}"
+            return grouped(progress.report["rows"])
+        if progress.total:
+            return _("%(done)s of %(total)s") % {
+                "done": grouped(progress.done),
+                "total": grouped(progress.total),
+            }
+        return grouped(progress.done)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -183,7 +232,7 @@ class TaskProgressAdmin(admin.ModelAdmin):
         # Who may see the task first: nobody else's request does any work on it.
         progress = self._visible(request, object_id)
         if progress is None:
-            return JsonResponse({"error": "no such task"}, status=404)
+            return JsonResponse({"error": _("no such task")}, status=404)
         reap_lost_tasks()
         progress.refresh_from_db()
         state = task_state(progress)
@@ -197,7 +246,7 @@ class TaskProgressAdmin(admin.ModelAdmin):
         if progress is None or request.method != "POST" or not self.may_act_on(request, progress):
             return HttpResponseNotAllowed(["POST"]) if progress else _no_such_task()
         if progress.phase in FINISHED_PHASES:
-            messages.info(request, "The task had already finished.")
+            messages.info(request, _("The task had already finished."))
         else:
             messages.info(request, cancel(progress))
         return HttpResponseRedirect(task_page_url(progress))
@@ -208,13 +257,15 @@ class TaskProgressAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"]) if progress else _no_such_task()
         if task_state(progress)["phase"] not in {"failed", "cancelled"}:
             messages.error(
-                request, "Only a task that failed or was cancelled can be started again."
+                request, _("Only a task that failed or was cancelled can be started again.")
             )
             return HttpResponseRedirect(task_page_url(progress))
         try:
             again = start_again(progress, user=request.user)
         except (PermissionError, ValueError, FileNotFoundError) as error:
-            messages.error(request, f"The task cannot be started again: {error}")
+            messages.error(
+                request, _("The task cannot be started again: %(reason)s") % {"reason": error}
+            )
             return HttpResponseRedirect(task_page_url(progress))
         return HttpResponseRedirect(task_page_url(again))
 
@@ -226,7 +277,7 @@ class TaskProgressAdmin(admin.ModelAdmin):
         try:
             imported = import_checked(progress, user=request.user)
         except (ValueError, LookupError) as error:
-            messages.error(request, f"Nothing was imported: {error}.")
+            messages.error(request, _("Nothing was imported: %(reason)s.") % {"reason": error})
             return HttpResponseRedirect(task_page_url(progress))
         return HttpResponseRedirect(task_page_url(imported))
 
@@ -237,7 +288,7 @@ class TaskProgressAdmin(admin.ModelAdmin):
         try:
             path = upload_path(progress.download)
         except (ValueError, FileNotFoundError):
-            return _no_such_task("The export's file is gone (exports are kept a day).")
+            return _no_such_task(_("The export's file is gone (exports are kept a day)."))
         name = (progress.report or {}).get("file_name") or "export.csv"
         return FileResponse(open(path, "rb"), as_attachment=True, filename=name)
 
@@ -282,8 +333,10 @@ class TaskProgressAdmin(admin.ModelAdmin):
         return TemplateResponse(request, self.change_form_template, context)
 
 
-def _no_such_task(text: str = "No such task.") -> HttpResponse:
-    return HttpResponseNotFound(text, content_type="text/plain")
+def _no_such_task(text: str | None = None) -> HttpResponse:
+    return HttpResponseNotFound(
+        text or _("No such task."), content_type="text/plain; charset=utf-8"
+    )
 
 
 def _still_startable(progress: TaskProgress) -> bool:

@@ -27,6 +27,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.inspect import get_func_args
+from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pgvector_admin.admin.embedding import VectorEmbeddingAdminMixin
 from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighboursForm, VectorSearchForm
@@ -157,12 +160,12 @@ class VectorAdminMixin(
         # Non-editable vectors are shown whole, read-only, instead of not at all.
         return fields + [field for field in self._vector_full_columns if field not in fields]
 
-    @admin.display(description="similar")
+    @admin.display(description=gettext_lazy("similar"))
     def similar_link(self, obj: Any) -> str:
         if obj.pk is None:
             return "—"
         url = reverse(f"admin:{self.url_name('similar')}", args=[obj.pk])
-        return format_html('<a href="{}" class="similar-link">similar rows</a>', url)
+        return format_html('<a href="{}" class="similar-link">{}</a>', url, _("similar rows"))
 
     # Action
 
@@ -180,7 +183,9 @@ class VectorAdminMixin(
         else:
             actions = parent(request, action_location=action_location)
         if self.has_view_permission(request):
-            description = f"Find {self.opts.verbose_name_plural} similar to the selected one"
+            description = _("Find %(things)s similar to the selected one") % {
+                "things": self.opts.verbose_name_plural
+            }
             actions["find_similar"] = (VectorAdminMixin.find_similar, "find_similar", description)
         return actions
 
@@ -191,8 +196,15 @@ class VectorAdminMixin(
         if count != 1:
             self.message_user(
                 request,
-                f"Select exactly one {self.opts.verbose_name} to find its similar "
-                f"{self.opts.verbose_name_plural} ({count} selected).",
+                _(
+                    "Select exactly one %(thing)s to find its similar %(things)s "
+                    "(%(count)s selected)."
+                )
+                % {
+                    "thing": self.opts.verbose_name,
+                    "things": self.opts.verbose_name_plural,
+                    "count": count,
+                },
                 messages.WARNING,
             )
             return None
@@ -245,7 +257,10 @@ class VectorAdminMixin(
                 (vector,) = checked_vectors(embedding.embedder, [text])
             except EmbedderError as error:
                 self.message_user(
-                    request, f"{name} was not embedded again: {error}", messages.WARNING
+                    request,
+                    _("%(field)s was not embedded again: %(reason)s")
+                    % {"field": name, "reason": error},
+                    messages.WARNING,
                 )
                 continue
             setattr(obj, name, [float(value) for value in vector])
@@ -315,7 +330,7 @@ class VectorAdminMixin(
             request,
             form=form,
             outcome=outcome,
-            title="Search by text or vector" if self.vector_embedders else "Search by vector",
+            title=_("Search by text or vector") if self.vector_embedders else _("Search by vector"),
             target=None,
             conditions=conditions,
         )
@@ -379,7 +394,10 @@ class VectorAdminMixin(
             request,
             form=form,
             outcome=outcome,
-            title=f"{self.opts.verbose_name_plural.capitalize()} similar to {obj}",
+            title=capfirst(
+                _("%(things)s similar to %(thing)s")
+                % {"things": self.opts.verbose_name_plural, "thing": obj}
+            ),
             target=obj,
             conditions=conditions,
         )
@@ -544,7 +562,11 @@ def _norm_column(column: VectorColumn, *, several: bool) -> Callable[[Any], str]
         value = getattr(obj, column.name)
         return "—" if value is None else f"{column.type.magnitude(value):.4g}"
 
-    vector_norm.short_description = f"{column.label} norm" if several else "norm"
+    vector_norm.short_description = (
+        format_lazy(gettext_lazy("{field} norm"), field=column.label)
+        if several
+        else gettext_lazy("norm")
+    )
     vector_norm.__name__ = f"{column.name}_norm"
     return vector_norm
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 # A query is a question, not a document: longer text is refused with a clear message
 # (WordLlama does not truncate, and a remote service would be sent all of it).
@@ -51,15 +52,22 @@ def checked_vectors(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     answer = embedder.embed(list(texts))
     if len(answer) != len(texts):
         raise EmbedderError(
-            f"{embedder.name} returned {len(answer)} vectors for {len(texts)} texts."
+            _("%(embedder)s returned %(vectors)s vectors for %(texts)s texts.")
+            % {"embedder": embedder.name, "vectors": len(answer), "texts": len(texts)}
         )
     for vector in answer:
         if len(vector) != embedder.dimensions:
             raise EmbedderError(
-                f"{embedder.name} returned a vector of {len(vector)} dimensions, "
-                f"not {embedder.dimensions}."
+                _("%(embedder)s returned a vector of %(given)s dimensions, not %(expected)s.")
+                % {
+                    "embedder": embedder.name,
+                    "given": len(vector),
+                    "expected": embedder.dimensions,
+                }
             )
     vectors = np.asarray(answer, dtype=np.float32).reshape(len(texts), embedder.dimensions)
     if not np.isfinite(vectors).all():
-        raise EmbedderError(f"{embedder.name} returned a vector with NaN or infinity.")
+        raise EmbedderError(
+            _("%(embedder)s returned a vector with NaN or infinity.") % {"embedder": embedder.name}
+        )
     return vectors

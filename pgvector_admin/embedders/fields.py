@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from pgvector_admin.embedders.base import Embedder
 
@@ -44,7 +45,7 @@ class TextEmbedding:
 
     def describe_source(self) -> str:
         if self.source is None:
-            return "no source text"
+            return _("no source text")
         return self.source if isinstance(self.source, str) else self.source.__name__
 
 

@@ -22,6 +22,8 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from pgvector_admin.embedders.base import EmbedderError
 
 
@@ -76,24 +78,32 @@ class OpenAICompatibleEmbedder:
                 answer = json.load(response)
         except urllib.error.HTTPError as error:
             detail = error.read(500).decode(errors="replace").strip()
+            status = f"{error.code} {error.reason}"
             raise EmbedderError(
-                f"The embedding service at {self.url} answered {error.code} {error.reason}"
-                + (f": {detail}" if detail else ".")
+                _("The embedding service at %(url)s answered %(status)s: %(detail)s")
+                % {"url": self.url, "status": status, "detail": detail}
+                if detail
+                else _("The embedding service at %(url)s answered %(status)s.")
+                % {"url": self.url, "status": status}
             ) from error
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise EmbedderError(
-                f"The embedding service at {self.url} could not be reached: {reason}."
+                _("The embedding service at %(url)s could not be reached: %(reason)s.")
+                % {"url": self.url, "reason": reason}
             ) from error
         except ValueError as error:
             raise EmbedderError(
-                f"The embedding service at {self.url} did not answer with JSON."
+                _("The embedding service at %(url)s did not answer with JSON.") % {"url": self.url}
             ) from error
         try:
             entries = sorted(answer["data"], key=lambda entry: entry["index"])
             return [[float(value) for value in entry["embedding"]] for entry in entries]
         except (KeyError, TypeError, ValueError) as error:
             raise EmbedderError(
-                f"The embedding service at {self.url} answered without embeddings "
-                '(expected {"data": [{"index": 0, "embedding": [...]}, ...]}).'
+                _(
+                    "The embedding service at %(url)s answered without embeddings (expected "
+                    "%(expected)s)."
+                )
+                % {"url": self.url, "expected": '{"data": [{"index": 0, "embedding": [...]}, ...]}'}
             ) from error

@@ -10,7 +10,10 @@ from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from pgvector_admin.embedders.base import MAX_QUERY_CHARS, Embedder, EmbedderError, checked_vectors
+from pgvector_admin.numbers import grouped
 
 _recorded: ContextVar[list[QueryEmbedding] | None] = ContextVar(
     "pgvector_admin_query_embeddings", default=None
@@ -35,12 +38,12 @@ class QueryEmbedding:
 def query_text_problem(text: str) -> str | None:
     """Why ``text`` cannot be a query (None: it can)."""
     if not text.strip():
-        return "Type some text to search for."
+        return _("Type some text to search for.")
     if len(text) > MAX_QUERY_CHARS:
-        return (
-            f"The text is {len(text):,} characters long; a query may have at most "
-            f"{MAX_QUERY_CHARS:,}. Search with a sentence or a paragraph."
-        )
+        return _(
+            "The text is %(length)s characters long; a query may have at most %(most)s. "
+            "Search with a sentence or a paragraph."
+        ) % {"length": grouped(len(text)), "most": grouped(MAX_QUERY_CHARS)}
     return None
 
 

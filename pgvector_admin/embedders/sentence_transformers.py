@@ -15,6 +15,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from pgvector_admin.embedders.base import EmbedderError
 
 
@@ -61,12 +63,17 @@ class SentenceTransformerEmbedder:
                     from sentence_transformers import SentenceTransformer
                 except ImportError as error:
                     raise EmbedderError(
-                        "sentence-transformers is not installed: pip install sentence-transformers."
+                        _("%(package)s is not installed: %(install)s.")
+                        % {
+                            "package": "sentence-transformers",
+                            "install": "pip install sentence-transformers",
+                        }
                     ) from error
                 try:
                     self._model = SentenceTransformer(self._source)
                 except Exception as error:  # its loaders raise many kinds
                     raise EmbedderError(
-                        f"The model {self._source} could not be loaded: {error}"
+                        _("The model %(model)s could not be loaded: %(reason)s")
+                        % {"model": self._source, "reason": error}
                     ) from error
             return self._model

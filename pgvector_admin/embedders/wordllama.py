@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from pgvector_admin.embedders.base import EmbedderError
 
@@ -66,7 +67,8 @@ class WordLlamaEmbedder:
         if not np.all(norms > 0):
             empty = int(np.argmin(norms[:, 0]))
             raise EmbedderError(
-                f"{self.name} finds no words in {texts[empty][:40]!r}: nothing to embed."
+                _("%(embedder)s finds no words in %(text)s: nothing to embed.")
+                % {"embedder": self.name, "text": repr(texts[empty][:40])}
             )
         return vectors / norms
 
@@ -115,7 +117,8 @@ def _load_files(dimensions: int) -> Any:
         from wordllama import WordLlama
     except ImportError as error:
         raise EmbedderError(
-            'WordLlama is not installed: pip install "django-pgvector-admin[text]".'
+            _("%(package)s is not installed: %(install)s.")
+            % {"package": "WordLlama", "install": 'pip install "django-pgvector-admin[text]"'}
         ) from error
     trunc_dim = dimensions if dimensions < 256 else None
     # WordLlama.load looks in <cache_dir>/tokenizers/ once the package's own (misnamed)
@@ -130,6 +133,9 @@ def _load_files(dimensions: int) -> Any:
             config=CONFIG, cache_dir=cache_dir, disable_download=True, trunc_dim=trunc_dim
         )
     except (OSError, ValueError) as error:
-        raise EmbedderError(f"WordLlama could not be loaded: {error}") from error
+        raise EmbedderError(
+            _("The model %(model)s could not be loaded: %(reason)s")
+            % {"model": "WordLlama", "reason": error}
+        ) from error
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)

@@ -16,9 +16,11 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import Index
+from django.utils.translation import gettext as _
 
 from pgvector_admin.db.identifiers import identifier
 from pgvector_admin.db.index_rows import index_row
+from pgvector_admin.numbers import grouped
 from pgvector_admin.transfer.services import IndexBuildWatcher, Progress, model_vector_indexes
 
 REBUILD_SUFFIX = "_rebuild"
@@ -106,7 +108,7 @@ def create_index(
 ) -> str:
     """Create ``index`` (not declared: made on the index page) concurrently."""
     if index_validity(index.name) is not None:
-        raise ValueError(f"An index named {index.name} already exists.")
+        raise ValueError(_("An index named %(name)s already exists.") % {"name": index.name})
     try:
         with _watching(model, progress), connection.schema_editor(atomic=False) as editor:
             editor.add_index(model, index, concurrently=True)
@@ -187,23 +189,41 @@ def index_from_spec(model: type[models.Model], spec: dict[str, Any]) -> Index:
     columns = {column.name: column for column in vector_columns(model)}
     column = columns.get(spec.get("field", ""))
     if column is None:
-        raise ValueError(f"{model._meta.label} has no vector field {spec.get('field')!r}.")
+        raise ValueError(
+            _("%(model)s has no vector field %(field)s.")
+            % {"model": model._meta.label, "field": repr(spec.get("field"))}
+        )
     metrics = {metric.name: metric for metric in column.metrics}
     metric = metrics.get(spec.get("metric", ""))
     if metric is None:
-        raise ValueError(f"{column.type.name} has no metric {spec.get('metric')!r}.")
+        raise ValueError(
+            _("%(type)s has no metric %(metric)s.")
+            % {"type": column.type.name, "metric": repr(spec.get("metric"))}
+        )
     opclass = column.type.opclass(metric)
     method = spec.get("method")
     limits = HNSW_MAX_DIMENSIONS if method == "hnsw" else IVFFLAT_MAX_DIMENSIONS
     if method == "ivfflat" and (
         column.type.name == "sparsevec" or (column.type.name == "bit" and metric.name != "hamming")
     ):
-        raise ValueError(f"pgvector's IVFFlat cannot index {column.type.name} by {metric.label}.")
+        raise ValueError(
+            _("pgvector's IVFFlat cannot index %(type)s by %(metric)s.")
+            % {"type": column.type.name, "metric": metric.label}
+        )
     limit = limits.get(column.type.name)
     if limit is not None and column.dimensions and column.dimensions > limit:
         raise ValueError(
-            f"pgvector's {method.upper()} indexes {column.type.name} of at most {limit:,} "
-            f"dimensions; {column.name} has {column.dimensions:,}."
+            _(
+                "pgvector's %(method)s indexes %(type)s of at most %(limit)s dimensions; "
+                "%(field)s has %(dimensions)s."
+            )
+            % {
+                "method": method.upper(),
+                "type": column.type.name,
+                "limit": grouped(limit),
+                "field": column.name,
+                "dimensions": grouped(column.dimensions),
+            }
         )
     name = spec["name"]
     if method == "hnsw":
@@ -218,4 +238,6 @@ def index_from_spec(model: type[models.Model], spec: dict[str, Any]) -> Index:
         return IvfflatIndex(
             name=name, fields=[column.name], lists=int(spec.get("lists", 100)), opclasses=[opclass]
         )
-    raise ValueError(f"unknown index method {method!r}: hnsw or ivfflat")
+    raise ValueError(
+        _("unknown index method %(method)s: hnsw or ivfflat") % {"method": repr(method)}
+    )

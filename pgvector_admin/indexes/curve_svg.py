@@ -7,6 +7,7 @@ import math
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from pgvector_admin.indexes.tuning import Curve
 
@@ -41,8 +42,9 @@ def curve_svg(curve: Curve) -> SafeString:
 
     parts = [
         f'<svg class="recall-curve" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-        f'height="{HEIGHT}" role="img" aria-label="recall and latency against '
-        f'{escape(curve.setting_name)}">',
+        f'height="{HEIGHT}" role="img" aria-label="'
+        + escape(_("recall and latency against %(setting)s") % {"setting": curve.setting_name})
+        + '">',
         f'<rect x="{MARGIN}" y="{MARGIN}" width="{plot_w}" height="{plot_h}" fill="none" '
         'stroke="#ccc"/>',
         f'<line class="target" x1="{MARGIN}" x2="{MARGIN + plot_w}" '
@@ -61,9 +63,17 @@ def curve_svg(curve: Curve) -> SafeString:
     for point in points:
         parts.append(
             f'<circle cx="{x(point.setting):.1f}" cy="{y_recall(point.recall):.1f}" r="3" '
-            f'fill="#264b8f"><title>{escape(curve.setting_name)} {point.setting}: recall '
-            f"{point.recall:.3f}, p50 {point.p50_ms:.2f} ms, p95 {point.p95_ms:.2f} ms</title>"
-            "</circle>"
+            f'fill="#264b8f"><title>'
+            + escape(
+                _("%(setting)s: recall %(recall)s, p50 %(p50)s ms, p95 %(p95)s ms")
+                % {
+                    "setting": f"{curve.setting_name} {point.setting}",
+                    "recall": f"{point.recall:.3f}",
+                    "p50": f"{point.p50_ms:.2f}",
+                    "p95": f"{point.p95_ms:.2f}",
+                }
+            )
+            + "</title></circle>"
         )
         parts.append(
             f'<text x="{x(point.setting):.1f}" y="{HEIGHT - MARGIN + 16}" font-size="11" '
@@ -84,7 +94,7 @@ def curve_svg(curve: Curve) -> SafeString:
         f'<text x="{MARGIN}" y="{MARGIN - 12}" font-size="12" fill="#264b8f">'
         f"recall@{curve.k}</text>",
         f'<text x="{MARGIN + plot_w}" y="{MARGIN - 12}" font-size="12" fill="#777" '
-        'text-anchor="end">p50 / p95 latency</text>',
+        'text-anchor="end">' + escape(_("p50 / p95 latency")) + "</text>",
         f'<text x="{MARGIN + plot_w / 2}" y="{HEIGHT - 6}" font-size="12" '
         f'text-anchor="middle">{escape(curve.setting_name)}</text>',
         "</svg>",

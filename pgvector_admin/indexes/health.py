@@ -10,8 +10,10 @@ from typing import Any
 
 from django.db import models
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 from pgvector_admin.indexes.report import IndexReport, index_report
+from pgvector_admin.numbers import grouped
 from pgvector_admin.search.distance_query import distance_queryset
 from pgvector_admin.search.index_choice import metrics_served
 from pgvector_admin.search.plans import plan_of, scanned_index
@@ -52,9 +54,16 @@ def health_warnings(
     if table.dead_share > DEAD_ROWS_WARNING:
         warnings.append(
             HealthWarning(
-                f"{table.dead_percent:.0f} % of the table's row versions are dead "
-                f"({table.dead_rows:,} of {table.rows + table.dead_rows:,}): HNSW results "
-                "degrade after mass deletes. Run VACUUM on the table, or rebuild its indexes."
+                _(
+                    "%(percent)s %% of the table's row versions are dead (%(dead)s of "
+                    "%(all)s): HNSW results degrade after mass deletes. Run VACUUM on the "
+                    "table, or rebuild its indexes."
+                )
+                % {
+                    "percent": grouped(table.dead_percent),
+                    "dead": grouped(table.dead_rows),
+                    "all": grouped(table.rows + table.dead_rows),
+                }
             )
         )
     for facts in report.indexes:
@@ -62,21 +71,34 @@ def health_warnings(
         if needed is not None and needed > report.maintenance_work_mem:
             warnings.append(
                 HealthWarning(
-                    f"A build of {facts.name} needs about {filesizeformat(needed)}, more than "
-                    f"maintenance_work_mem ({filesizeformat(report.maintenance_work_mem)}): "
-                    "its graph no longer fits, and a rebuild would be much slower. Raise "
-                    "maintenance_work_mem for the build."
+                    _(
+                        "A build of %(index)s needs about %(needed)s, more than "
+                        "maintenance_work_mem (%(memory)s): its graph no longer fits, and a "
+                        "rebuild would be much slower. Raise maintenance_work_mem for the "
+                        "build."
+                    )
+                    % {
+                        "index": facts.name,
+                        "needed": filesizeformat(needed),
+                        "memory": filesizeformat(report.maintenance_work_mem),
+                    }
                 )
             )
         if not facts.valid:
             warnings.append(
-                HealthWarning(f"{facts.name} is invalid (a failed concurrent build): drop it.")
+                HealthWarning(
+                    _("%(index)s is invalid (a failed concurrent build): drop it.")
+                    % {"index": facts.name}
+                )
             )
     if any(served == (column, metric) for served in report.unserved):
         warnings.append(
             HealthWarning(
-                f"No index serves the default search ({column.name} by {metric.label}): "
-                "every such search reads the whole table."
+                _(
+                    "No index serves the default search (%(field)s by %(metric)s): every "
+                    "such search reads the whole table."
+                )
+                % {"field": column.name, "metric": metric.label}
             )
         )
     warnings += _planner_warnings(report, column)
@@ -107,9 +129,12 @@ def _planner_warnings(report: IndexReport, column: VectorColumn) -> list[HealthW
         if scanned_index(plan, among=[index.name]) != index.name:
             warnings.append(
                 HealthWarning(
-                    f"The planner does not choose {index.name} for the {STANDARD_K} nearest "
-                    f"by {metric.label}: those searches read the whole table. Run ANALYZE on "
-                    "the table; if it still does not, see the plan.",
+                    _(
+                        "The planner does not choose %(index)s for the %(k)s nearest by "
+                        "%(metric)s: those searches read the whole table. Run ANALYZE on the "
+                        "table; if it still does not, see the plan."
+                    )
+                    % {"index": index.name, "k": STANDARD_K, "metric": metric.label},
                     plan=plan,
                 )
             )

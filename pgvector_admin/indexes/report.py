@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
+from django.utils.translation import gettext as _
 
 from pgvector_admin.db.identifiers import identifier
 from pgvector_admin.db.index_rows import index_row
@@ -52,8 +53,8 @@ class IndexFacts:
     @property
     def state(self) -> str:
         if not self.ready:
-            return "being built"
-        return "valid" if self.valid else "invalid (a failed concurrent build: drop it)"
+            return _("being built")
+        return _("valid") if self.valid else _("invalid (a failed concurrent build: drop it)")
 
 
 @dataclass(frozen=True)
@@ -223,15 +224,19 @@ def _setting_bytes(name: str) -> int:
 
 def _difference(declared: Any, facts: IndexFacts) -> str:
     """How the index in the database differs from its declaration ('' if it does not)."""
-    _, _, kwargs = declared.deconstruct()
+    kwargs = declared.deconstruct()[2]
     wanted = {key: str(kwargs[key]) for key in ("m", "ef_construction", "lists") if key in kwargs}
     found = {key: facts.parameters[key] for key in wanted if key in facts.parameters}
     differences = [
-        f"{key} {found.get(key, 'default')} (declared {value})"
+        _("%(key)s %(found)s (declared %(value)s)")
+        % {"key": key, "found": found.get(key, _("default")), "value": value}
         for key, value in wanted.items()
         if found.get(key) != value
     ]
     opclasses = kwargs.get("opclasses") or []
     if opclasses and opclasses[0] != facts.index.opclass:
-        differences.append(f"opclass {facts.index.opclass} (declared {opclasses[0]})")
+        differences.append(
+            _("opclass %(found)s (declared %(value)s)")
+            % {"found": facts.index.opclass, "value": opclasses[0]}
+        )
     return ", ".join(differences)

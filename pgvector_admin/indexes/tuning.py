@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from pgvector_admin.db.identifiers import identifier
 from pgvector_admin.db.local_settings import local_settings
@@ -242,14 +243,17 @@ def save_recommended(curve: Curve, *, table: str, user: Any, value: int | None =
         recommended = curve.recommended
         if recommended is None:
             raise ValueError(
-                f"No {curve.setting_name} measured reaches recall {curve.target:g}: "
-                "rebuild the index with larger parameters, or choose a setting."
+                _(
+                    "No %(setting)s measured reaches recall %(target)s: rebuild the index "
+                    "with larger parameters, or choose a setting."
+                )
+                % {"setting": curve.setting_name, "target": f"{curve.target:g}"}
             )
         value = recommended.setting
     point = next((point for point in curve.points if point.setting == value), None)
     if point is None:
-        raise ValueError(f"{value} is not a measured setting of this curve.")
-    saved, _ = SearchDefault.objects.update_or_create(
+        raise ValueError(_("%(value)s is not a measured setting of this curve.") % {"value": value})
+    saved = SearchDefault.objects.update_or_create(
         index_name=curve.index,
         defaults={
             "table": table,
@@ -261,5 +265,5 @@ def save_recommended(curve: Curve, *, table: str, user: Any, value: int | None =
             "queries": curve.queries,
             "saved_by": user if getattr(user, "pk", None) else None,
         },
-    )
+    )[0]
     return saved

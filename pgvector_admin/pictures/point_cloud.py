@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import F, FloatField, Func, QuerySet
+from django.utils.translation import gettext as _
 from pgvector import SparseVector
 from pgvector.django import MaxInnerProduct
 
+from pgvector_admin.numbers import grouped
 from pgvector_admin.search.catalogue import stored_dimensions
 from pgvector_admin.search.table_sample import fetch_sample, sample_sql
 from pgvector_admin.vectors.fields import BIT, SPARSEVEC, VectorColumn
@@ -74,21 +76,34 @@ class Projection:
         if self.reason:
             return self.reason
         if not self.is_pca:
-            return f"The vectors themselves ({self.dimensions} dimensions)."
-        over = f"the {self.dimensions:,} dimensions"
+            return _("The vectors themselves (%(dimensions)s dimensions).") % {
+                "dimensions": self.dimensions
+            }
+        values = {
+            "dimensions": grouped(self.dimensions),
+            "used": grouped(self.dimensions_used),
+            "kept": grouped(len(self.support) if self.support is not None else 0),
+            "most": grouped(SPARSE_MAX_NONZERO),
+        }
+        over = _("the %(dimensions)s dimensions") % values
         if self.support is not None:
-            over = f"the {len(self.support):,} of {self.dimensions:,} dimensions that the rows use"
+            over = _("the %(kept)s of %(dimensions)s dimensions that the rows use") % values
             if len(self.support) < self.dimensions_used:
                 over = (
-                    f"the {len(self.support):,} dimensions the rows use most (of "
-                    f"{self.dimensions_used:,} used; an axis is a sparsevec of at most "
-                    f"{SPARSE_MAX_NONZERO:,} non-zero values)"
+                    _(
+                        "the %(kept)s dimensions the rows use most (of %(used)s used; an axis is "
+                        "a sparsevec of at most %(most)s non-zero values)"
+                    )
+                    % values
                 )
-        return (
-            f"The first three principal axes (PCA) of {over}, fitted on "
-            f"{self.fitted_on:,} sampled rows: they keep "
-            f"{100 * (self.variance_kept or 0):.1f} % of the variance."
-        )
+        return _(
+            "The first three principal axes (PCA) of %(over)s, fitted on %(rows)s sampled "
+            "rows: they keep %(percent)s %% of the variance."
+        ) % {
+            "over": over,
+            "rows": grouped(self.fitted_on),
+            "percent": grouped(100 * (self.variance_kept or 0), 1),
+        }
 
     def to_3d(self, dense: np.ndarray) -> np.ndarray:
         """Rows of ``dense`` (their full length, or ``support``'s) as 3-d points."""
@@ -162,7 +177,7 @@ def fit_projection(
     queryset = _with_vectors(column, within)
     dimensions = stored_dimensions(column)
     if dimensions is None:
-        return Projection(dimensions=0, reason="No row has a vector to draw.")
+        return Projection(dimensions=0, reason=_("No row has a vector to draw."))
     if dimensions <= 3:
         return Projection(dimensions=dimensions)
     if column.type is BIT:
@@ -171,7 +186,8 @@ def fit_projection(
     if len(values) < 4:
         return Projection(
             dimensions=dimensions,
-            reason=f"Too few rows to fit a projection on ({len(values)}; 4 are needed).",
+            reason=_("Too few rows to fit a projection on (%(rows)s; 4 are needed).")
+            % {"rows": len(values)},
         )
     support = _support(values) if column.type is SPARSEVEC else None
     used = len(support) if support is not None else 0
@@ -202,12 +218,12 @@ def principal_axes(matrix: np.ndarray, count: int = 3) -> tuple[np.ndarray, np.n
     total = float(np.sum(centred * centred))
     rank = min(count + 7, *centred.shape)
     basis = centred @ np.random.default_rng(0).standard_normal((centred.shape[1], rank))
-    for _ in range(4):  # power iterations: the leading axes stand out
-        basis, _ = np.linalg.qr(basis)
-        basis, _ = np.linalg.qr(centred.T @ basis)
+    for _step in range(4):  # power iterations: the leading axes stand out
+        basis = np.linalg.qr(basis)[0]
+        basis = np.linalg.qr(centred.T @ basis)[0]
         basis = centred @ basis
-    basis, _ = np.linalg.qr(basis)
-    _, singular, axes = np.linalg.svd(basis.T @ centred, full_matrices=False)
+    basis = np.linalg.qr(basis)[0]
+    singular, axes = np.linalg.svd(basis.T @ centred, full_matrices=False)[1:]
     components = np.zeros((count, centred.shape[1]))
     found = min(count, len(axes))
     components[:found] = axes[:found]

@@ -20,6 +20,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # The changelist parameters that choose how rows are shown, not which.
 _NOT_CONDITIONS = {ORDER_VAR, PAGE_VAR, ERROR_FLAG, IS_POPUP_VAR, TO_FIELD_VAR, ALL_VAR, "_facets"}
@@ -71,8 +73,11 @@ def read_conditions(model_admin: Any, request: HttpRequest, *, ignore: set[str])
         changelist = _changelist(model_admin, filtered)
     except IncorrectLookupParameters as error:
         names = ", ".join(sorted(params))
-        why = str(error) or "a filter this list does not have"
-        raise ConditionsError(f"The list's conditions ({names}) are not valid: {why}.") from error
+        why = str(error) or _("a filter this list does not have")
+        raise ConditionsError(
+            _("The list's conditions (%(names)s) are not valid: %(reason)s.")
+            % {"names": names, "reason": why}
+        ) from error
     queryset = changelist.queryset
     try:
         queryset.query.sql_with_params()
@@ -132,17 +137,17 @@ def _no_results(changelist: Any, request: HttpRequest) -> None:
 
 _LOOKUP_WORDS = {
     "exact": "=",
-    "iexact": "= (any case)",
+    "iexact": gettext_lazy("= (any case)"),
     "lt": "<",
     "lte": "≤",
     "gt": ">",
     "gte": "≥",
-    "in": "in",
-    "isnull": "is null:",
-    "contains": "contains",
-    "icontains": "contains",
-    "startswith": "starts with",
-    "istartswith": "starts with",
+    "in": gettext_lazy("in"),
+    "isnull": gettext_lazy("is null:"),
+    "contains": gettext_lazy("contains"),
+    "icontains": gettext_lazy("contains"),
+    "startswith": gettext_lazy("starts with"),
+    "istartswith": gettext_lazy("starts with"),
 }
 
 
@@ -154,7 +159,7 @@ def _describe(changelist: Any, params: QueryDict) -> list[str]:
     query = params.get(SEARCH_VAR, "").strip()
     if query:
         fields = ", ".join(changelist.search_fields)
-        described.append(f"search “{query}” in {fields}")
+        described.append(_("search “%(words)s” in %(fields)s") % {"words": query, "fields": fields})
     for name in params:
         if name == SEARCH_VAR:
             continue

@@ -16,7 +16,10 @@ import numpy as np
 from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
+from pgvector_admin.numbers import grouped
 from pgvector_admin.search.table_sample import fetch_sample, sample_sql
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
@@ -110,7 +113,9 @@ def histogram_svg(sample: DistanceSample) -> SafeString:
     label = escape(sample.metric.label)
     parts = [
         f'<svg class="distance-histogram" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-        f'height="{HEIGHT}" role="img" aria-label="{label} from the query to sampled rows">'
+        f'height="{HEIGHT}" role="img" aria-label="'
+        + escape(_("%(metric)s from the query to sampled rows") % {"metric": sample.metric.label})
+        + '">'
     ]
     bar_w = plot_w / BINS
     for count, left in zip(counts, edges[:-1], strict=True):
@@ -119,7 +124,12 @@ def histogram_svg(sample: DistanceSample) -> SafeString:
             parts.append(
                 f'<rect x="{x(left):.1f}" y="{MARGIN + plot_h - bar_h:.1f}" '
                 f'width="{max(bar_w - 1, 1):.1f}" height="{bar_h:.1f}" fill="#9bb3d6">'
-                f"<title>{int(count):,} rows from {left:.4g}</title></rect>"
+                "<title>"
+                + escape(
+                    ngettext("%(rows)s row from %(value)s", "%(rows)s rows from %(value)s", count)
+                    % {"rows": grouped(int(count)), "value": f"{left:.4g}"}
+                )
+                + "</title></rect>"
             )
     for distance in sample.neighbours:
         parts.append(
@@ -132,7 +142,8 @@ def histogram_svg(sample: DistanceSample) -> SafeString:
             f'<line class="kth" x1="{kth_x:.1f}" x2="{kth_x:.1f}" y1="{MARGIN - 4}" '
             f'y2="{MARGIN + plot_h}" stroke="#c0392b" stroke-width="2"/>'
             f'<text x="{kth_x + 4:.1f}" y="{MARGIN + 6}" font-size="11" fill="#c0392b">'
-            f"{ordinal(len(sample.neighbours))} neighbour</text>"
+            + escape(_("%(nth)s neighbour") % {"nth": ordinal(len(sample.neighbours))})
+            + "</text>"
         )
     parts += [
         f'<line x1="{MARGIN}" x2="{MARGIN + plot_w}" y1="{MARGIN + plot_h}" '
@@ -148,7 +159,15 @@ def histogram_svg(sample: DistanceSample) -> SafeString:
 
 
 def ordinal(number: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 21st…"""
+    """1st, 2nd, 3rd, 4th, 11th, 21st… in the active language (4번째 in Korean)."""
     if 10 <= number % 100 <= 20:
-        return f"{number}th"
-    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+        template = pgettext("ordinal 11-20", "%(number)sth")
+    elif number % 10 == 1:
+        template = pgettext("ordinal 1", "%(number)sst")
+    elif number % 10 == 2:
+        template = pgettext("ordinal 2", "%(number)snd")
+    elif number % 10 == 3:
+        template = pgettext("ordinal 3", "%(number)srd")
+    else:
+        template = pgettext("ordinal 0, 4-9", "%(number)sth")
+    return template % {"number": number}

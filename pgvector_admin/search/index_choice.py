@@ -6,6 +6,7 @@ condition that implies their predicate."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from pgvector_admin.search.catalogue import VectorIndex, column_indexes, index_named
 from pgvector_admin.search.limits import MAX_EF_SEARCH
@@ -91,12 +92,20 @@ def index_notes(
             continue
         if serves(index, column, metric) is None:
             continue
-        why = (
-            "the search's condition does not imply it"
+        values = {"index": index.name, "predicate": index.predicate}
+        notes.append(
+            _(
+                "The index %(index)s covers only the rows where %(predicate)s: the search's "
+                "condition does not imply it."
+            )
+            % values
             if filtered
-            else "a search over every row cannot use it"
+            else _(
+                "The index %(index)s covers only the rows where %(predicate)s: a search over "
+                "every row cannot use it."
+            )
+            % values
         )
-        notes.append(f"The index {index.name} covers only the rows where {index.predicate}: {why}.")
     return notes
 
 

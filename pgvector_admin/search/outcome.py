@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from pgvector_admin.numbers import grouped
 from pgvector_admin.replicas import ServerFacts
 from pgvector_admin.search.catalogue import VectorIndex
 from pgvector_admin.search.plans import index_scan_counts, scanned_index
@@ -113,18 +116,29 @@ class SearchOutcome:
         if counts is None:
             return None
         visited, returned = counts
-        text = f"The index scan visited {visited:,} tuples to return {returned:,}"
+        values = {
+            "visited": grouped(visited),
+            "returned": grouped(returned),
+            "removed": grouped(visited - returned),
+        }
         if visited > returned:
-            text += f" ({visited - returned:,} did not meet the condition)"
+            text = (
+                _(
+                    "The index scan visited %(visited)s tuples to return %(returned)s (%(removed)s "
+                    "did not meet the condition)"
+                )
+                % values
+            )
+        else:
+            text = _("The index scan visited %(visited)s tuples to return %(returned)s") % values
         mode = self.settings.get("hnsw.iterative_scan") or self.settings.get(
             "ivfflat.iterative_scan"
         )
         if mode and mode != "off":
-            bound = scan_bound(self.settings)
-            text += (
-                f"; an iterative scan ({mode}), which goes on past the first candidates "
-                f"until k rows meet the condition ({bound})"
-            )
+            text += _(
+                "; an iterative scan (%(mode)s), which goes on past the first candidates until "
+                "k rows meet the condition (%(bound)s)"
+            ) % {"mode": mode, "bound": scan_bound(self.settings)}
         return text + "."
 
     @property
@@ -133,13 +147,17 @@ class SearchOutcome:
         shape = self.index.shape if self.index is not None else None
         operator = self.metric.operator
         if shape is None or shape.is_plain:
-            return f"which matches the {operator} operator"
+            return _("which matches the %(operator)s operator") % {"operator": operator}
+        values = {"shape": shape.describe(), "operator": operator}
         if shape.quantized:
             return (
-                f"on {shape.describe()}: candidates by the Hamming distance (<~>) of the "
-                f"bits, re-ranked by {operator}"
+                _(
+                    "on %(shape)s: candidates by the Hamming distance (<~>) of the bits, re-ranked "
+                    "by %(operator)s"
+                )
+                % values
             )
-        return f"on {shape.describe()}, which matches the {operator} operator on those values"
+        return _("on %(shape)s, which matches the %(operator)s operator on those values") % values
 
     @property
     def opclass(self) -> str:
@@ -150,6 +168,8 @@ class SearchOutcome:
 def scan_bound(settings: dict[str, str]) -> str:
     """Where an iterative index scan gives up, as the settings in force say."""
     if "ivfflat.max_probes" in settings:
-        return f"it probes at most ivfflat.max_probes = {settings['ivfflat.max_probes']} lists"
+        return _("it probes at most ivfflat.max_probes = %(probes)s lists") % {
+            "probes": settings["ivfflat.max_probes"]
+        }
     tuples = settings.get("hnsw.max_scan_tuples") or "20000"
-    return f"it visits at most hnsw.max_scan_tuples = {tuples} tuples"
+    return _("it visits at most hnsw.max_scan_tuples = %(tuples)s tuples") % {"tuples": tuples}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from pgvector_admin.conf import app_settings
 from pgvector_admin.search.catalogue import VectorIndex
 from pgvector_admin.search.limits import MAX_EF_SEARCH
@@ -69,11 +71,11 @@ def setting_source(index: VectorIndex | None, k: int) -> str:
         return ""
     saved = saved_default(index)
     if saved is not None:
-        raised = " (raised to k)" if index.method == "hnsw" and k > saved.value else ""
+        raised = _(" (raised to k)") if index.method == "hnsw" and k > saved.value else ""
         return saved.describe() + raised
     if index.method == "ivfflat":
-        return "ivfflat.probes: the app's default, the square root of the index's lists"
-    return (
-        f"hnsw.ef_search: the app's default, {app_settings.DEFAULT_EF_SEARCH} (or k if more); "
-        "measure the index's recall curve on its index page to choose"
-    )
+        return _("ivfflat.probes: the app's default, the square root of the index's lists")
+    return _(
+        "hnsw.ef_search: the app's default, %(default)s (or k if more); measure the index's "
+        "recall curve on its index page to choose"
+    ) % {"default": app_settings.DEFAULT_EF_SEARCH}

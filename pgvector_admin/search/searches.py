@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connections, models
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from pgvector_admin.db.local_settings import local_settings
 from pgvector_admin.indexes.shapes import IndexShape
@@ -119,8 +120,11 @@ def nearest(
         available = _count_up_to(within or column.model._default_manager.all(), exclude_id, k)
         if available > len(rows):
             outcome.notes.append(
-                f"The index scan returned {len(rows)} of the {available} rows asked for "
-                f"({scan_bound(in_force)}); the exact scan's answer is shown instead."
+                _(
+                    "The index scan returned %(rows)s of the %(available)s rows asked for "
+                    "(%(bound)s); the exact scan's answer is shown instead."
+                )
+                % {"rows": len(rows), "available": available, "bound": scan_bound(in_force)}
             )
             exact_settings = search_settings(k=k, exact=True)
             rows, outcome.sql, outcome.plan, outcome.settings = run_recorded(
@@ -195,15 +199,27 @@ def _partial_index_used(
 
 
 def _served_through(index: VectorIndex, shape: IndexShape, metric: Metric, k: int) -> str:
+    values = {
+        "index": index.name,
+        "shape": shape.describe(),
+        "candidates": rerank_candidates(k),
+        "metric": metric.label,
+    }
     if shape.quantized:
         return (
-            f"The index {index.name} holds {shape.describe()}: the "
-            f"{rerank_candidates(k)} rows nearest by the Hamming distance of the quantized "
-            f"bits are the candidates, re-ranked by the exact {metric.label}."
+            _(
+                "The index %(index)s holds %(shape)s: the %(candidates)s rows nearest by the "
+                "Hamming distance of the quantized bits are the candidates, re-ranked by the "
+                "exact %(metric)s."
+            )
+            % values
         )
     return (
-        f"The index {index.name} holds {shape.describe()}: rows are found by the "
-        f"{metric.label} of those values, then sorted by the exact {metric.label}."
+        _(
+            "The index %(index)s holds %(shape)s: rows are found by the %(metric)s of those "
+            "values, then sorted by the exact %(metric)s."
+        )
+        % values
     )
 
 
@@ -283,7 +299,7 @@ def _count_up_to(rows: QuerySet[Any], exclude_id: Any, limit: int) -> int:
 
 def _recall(outcome: SearchOutcome, queryset: QuerySet[Any]) -> float:
     """Recall@k of ``outcome`` against the exact answer (``search.recall``'s rule)."""
-    exact_rows, _, _, _ = run_recorded(queryset, search_settings(k=outcome.k, exact=True))
+    exact_rows = run_recorded(queryset, search_settings(k=outcome.k, exact=True))[0]
     exact_rows = _within_distance(exact_rows, outcome.metric, outcome.max_distance)
     if not exact_rows:
         return 1.0

@@ -14,10 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from pgvector_admin.indexes.builds import (
     CLEANING_UP,
@@ -29,6 +33,7 @@ from pgvector_admin.indexes.builds import (
     index_from_spec,
 )
 from pgvector_admin.models import TaskProgress
+from pgvector_admin.numbers import grouped
 from pgvector_admin.tasks.framework import task
 from pgvector_admin.tasks.permissions import refusal
 from pgvector_admin.tasks.runs import CLEANUPS, TaskCancelled, TaskRun, queue_row, reap_lost_tasks
@@ -38,14 +43,26 @@ from pgvector_admin.transfer.uploads import new_file, remove_upload, upload_path
 
 # What a cancelled task left, by kind.
 CANCELLED_REASONS = {
-    "import": "Cancelled: nothing was written.",
-    "check": "Cancelled: nothing was written, and the uploaded file was removed.",
-    "index": "Cancelled: the unfinished index was dropped; the indexes already built serve on.",
-    "export": "Cancelled: no file was kept.",
-    "embed": (
+    "import": gettext_lazy("Cancelled: nothing was written."),
+    "check": gettext_lazy("Cancelled: nothing was written, and the uploaded file was removed."),
+    "index": gettext_lazy(
+        "Cancelled: the unfinished index was dropped; the indexes already built serve on."
+    ),
+    "export": gettext_lazy("Cancelled: no file was kept."),
+    "embed": gettext_lazy(
         "Cancelled: the rows embedded until then keep their new vectors; start it again "
         "to go on from where it stopped."
     ),
+}
+
+
+# What a change did to an index (pgvector_admin.indexes.builds), as its task's page says.
+INDEX_OUTCOMES = {
+    "present": gettext_lazy("present"),
+    "built": gettext_lazy("built"),
+    "rebuilt": gettext_lazy("rebuilt"),
+    "created": gettext_lazy("created"),
+    "dropped": gettext_lazy("dropped"),
 }
 
 
@@ -65,6 +82,8 @@ def _queue(
         started_by=user if getattr(user, "pk", None) else None,
         kind=kind,
         arguments=arguments,
+        # The worker writes the task's report in the language of whoever started it.
+        language=translation.get_language() or "",
     )
     work = KINDS[kind]
     queued = work.using(backend=backend) if backend else work
@@ -110,13 +129,14 @@ def cancel(progress: TaskProgress) -> str:
     )
     if taken_off:
         _finish_cancelled(progress)
-        return "The task was cancelled before it started."
-    return "Cancelling: the task stops at its next safe point and writes nothing."
+        return _("The task was cancelled before it started.")
+    return _("Cancelling: the task stops at its next safe point and writes nothing.")
 
 
 def _finish_cancelled(progress: TaskProgress) -> None:
     TaskProgress.objects.filter(pk=progress.pk).update(
-        phase="cancelled", report={"reason": CANCELLED_REASONS.get(progress.kind, "Cancelled.")}
+        phase="cancelled",
+        report={"reason": str(CANCELLED_REASONS.get(progress.kind, _("Cancelled.")))},
     )
     if progress.kind in {"import", "check"}:
         remove_upload(progress.arguments.get("token", ""))
@@ -131,13 +151,24 @@ def _perform(
     """Run ``work`` as the task's run; a cancelled run ends as ``cancelled``."""
     reap_lost_tasks()  # tasks whose worker died, noticed by the next one to run
     progress = TaskProgress.objects.select_related("started_by").get(pk=progress_id)
+    with translation.override(progress.language or settings.LANGUAGE_CODE):
+        return _perform_in_language(progress, work, final_phases=final_phases)
+
+
+def _perform_in_language(
+    progress: TaskProgress,
+    work: Callable[[TaskRun], dict[str, Any]],
+    *,
+    final_phases: tuple[str, ...],
+) -> dict[str, Any]:
+    progress_id = progress.pk
     # Asked again now: whoever started the task may have lost the permission since.
     refused = refusal(progress.started_by, kind=progress.kind, arguments=progress.arguments)
     run = TaskRun(progress_id, final_phases=final_phases)
     try:
         with run:
             if refused:
-                report = {"reason": f"Not run: {refused}", "refused": True}
+                report = {"reason": _("Not run: %(reason)s") % {"reason": refused}, "refused": True}
                 run.finish(phase="failed", report=report)
                 return report
             return work(run)
@@ -166,7 +197,12 @@ def start_import(
     into = model._meta.verbose_name_plural
     return _queue(
         "import",
-        title=f"Import of {file_name} into {into}" + (", replacing its rows" if replace else ""),
+        title=(
+            _("Import of %(file)s into %(things)s, replacing its rows")
+            if replace
+            else _("Import of %(file)s into %(things)s")
+        )
+        % {"file": file_name, "things": into},
         user=user,
         arguments=_file_arguments(token, model, file_name, delimiter, replace),
         backend=backend,
@@ -237,7 +273,8 @@ def import_file(
         }
         run.finish(phase="done" if report.written else "refused", report=summary)
         if report.written:
-            _log(progress_id, model, f"import of {file_name}", import_message(report, file_name))
+            what = _("import of %(file)s") % {"file": file_name}
+            _log(progress_id, model, what, import_message(report, file_name))
         return summary
 
     return _perform(progress_id, work, final_phases=("index", "written"))
@@ -257,8 +294,12 @@ def start_check(
     then offers to import the file (``start_import``)."""
     return _queue(
         "check",
-        title=f"Check of {file_name} for {model._meta.verbose_name_plural}"
-        + (", replacing their rows" if replace else ""),
+        title=(
+            _("Check of %(file)s for %(things)s, replacing their rows")
+            if replace
+            else _("Check of %(file)s for %(things)s")
+        )
+        % {"file": file_name, "things": model._meta.verbose_name_plural},
         user=user,
         arguments=_file_arguments(token, model, file_name, delimiter, replace),
         backend=backend,
@@ -301,7 +342,7 @@ def import_checked(progress: TaskProgress, *, user: Any) -> TaskProgress:
     """Queue the import of the file a finished check found good (once: a second call
     returns the same import)."""
     if progress.kind != "check" or progress.phase != "checked":
-        raise ValueError("only a file checked good can be imported")
+        raise ValueError(_("only a file checked good can be imported"))
     with transaction.atomic():
         locked = TaskProgress.objects.select_for_update().get(pk=progress.pk)
         already = locked.report.get("import_progress_id")
@@ -330,8 +371,13 @@ def _backend_of(progress: TaskProgress) -> str | None:
 
 def import_message(report: ImportReport, name: str) -> str:
     """An import's outcome in one sentence, for the admin's messages."""
-    plural = report.schema.model._meta.verbose_name_plural if report.schema else "rows"
-    return f"Imported {report.new} new and {report.updated} updated {plural} from {name}."
+    plural = report.schema.model._meta.verbose_name_plural if report.schema else _("rows")
+    return _("Imported %(new)s new and %(updated)s updated %(things)s from %(file)s.") % {
+        "new": grouped(report.new),
+        "updated": grouped(report.updated),
+        "things": plural,
+        "file": name,
+    }
 
 
 def report_summary(report: ImportReport) -> dict[str, Any]:
@@ -381,10 +427,16 @@ def start_index_change(
     indexes ``names``, ``create`` the one ``spec`` describes
     (``pgvector_admin.indexes.builds.index_from_spec``), or ``drop`` ``names``."""
     names = list(names or ([spec["name"]] if spec else []))
-    titles = {"build": "Build", "rebuild": "Rebuild", "create": "Creation", "drop": "Drop"}
+    titles = {
+        "build": _("Build of %(indexes)s on %(things)s"),
+        "rebuild": _("Rebuild of %(indexes)s on %(things)s"),
+        "create": _("Creation of %(indexes)s on %(things)s"),
+        "drop": _("Drop of %(indexes)s on %(things)s"),
+    }
     return _queue(
         "index",
-        title=f"{titles[action]} of {', '.join(names)} on {model._meta.verbose_name_plural}",
+        title=titles[action]
+        % {"indexes": ", ".join(names), "things": model._meta.verbose_name_plural},
         user=user,
         arguments={
             "model_label": model._meta.label,
@@ -417,10 +469,16 @@ def change_indexes(
             else:
                 rebuild = action == "rebuild"
                 done[name] = build_index(model, name, rebuild=rebuild, progress=run.progress)
+        done = {name: str(INDEX_OUTCOMES.get(what, what)) for name, what in done.items()}
         summary = {"indexes": done, "model": str(model._meta.verbose_name_plural)}
         run.finish(phase="done", report=summary)
         changed = ", ".join(f"{name} {what}" for name, what in done.items())
-        _log(progress_id, model, "vector indexes", f"Vector indexes: {changed}.")
+        _log(
+            progress_id,
+            model,
+            _("vector indexes"),
+            _("Vector indexes: %(changed)s.") % {"changed": changed},
+        )
         return summary
 
     return _perform(progress_id, work, final_phases=(SWAPPING, CLEANING_UP))
@@ -456,7 +514,8 @@ def start_curve(
     table, or for the query ``vectors`` given as text; returns its progress row."""
     return _queue(
         "curve",
-        title=f"Recall curve of {index_name} on {model._meta.verbose_name_plural}",
+        title=_("Recall curve of %(index)s on %(things)s")
+        % {"index": index_name, "things": model._meta.verbose_name_plural},
         user=user,
         arguments={
             "model_label": model._meta.label,
@@ -508,7 +567,7 @@ def measure_recall(
         )
         summary = curve.as_dict() | {
             "model": str(model._meta.verbose_name_plural),
-            "source": "your vectors" if vectors else "sample rows of the table",
+            "source": _("your vectors") if vectors else _("sample rows of the table"),
         }
         run.finish(phase="done", report=summary)
         return summary
@@ -533,7 +592,8 @@ def start_export(
     sql, params = queryset.values("pk").query.sql_with_params()
     return _queue(
         "export",
-        title=f"Export of {model._meta.verbose_name_plural} to {file_name}",
+        title=_("Export of %(things)s to %(file)s")
+        % {"things": model._meta.verbose_name_plural, "file": file_name},
         user=user,
         arguments={
             "model_label": model._meta.label,
@@ -598,11 +658,14 @@ def start_embedding(
     """Queue the embedding of ``model``'s rows without a vector in ``field`` (or of
     ``every`` row) from their source text (``pgvector_admin.embedders.backfill``);
     returns its progress row."""
-    plural = model._meta.verbose_name_plural
-    which = f"every one of the {plural}" if every else f"the {plural} without one"
+    title = (
+        _("Embedding of %(field)s for every one of the %(things)s")
+        if every
+        else _("Embedding of %(field)s for the %(things)s without one")
+    )
     return _queue(
         "embed",
-        title=f"Embedding of {field} for {which}",
+        title=title % {"field": field, "things": model._meta.verbose_name_plural},
         user=user,
         arguments={"model_label": model._meta.label, "field": field, "every": every},
         backend=backend,
@@ -649,8 +712,17 @@ def embed_column(
         _log(
             progress_id,
             model,
-            f"{field} embeddings",
-            f"Embedded {report.embedded:,} rows' {field} with {embedding.embedder.name}.",
+            _("%(field)s embeddings") % {"field": field},
+            ngettext(
+                "Embedded %(rows)s row's %(field)s with %(embedder)s.",
+                "Embedded %(rows)s rows' %(field)s with %(embedder)s.",
+                report.embedded,
+            )
+            % {
+                "rows": grouped(report.embedded),
+                "field": field,
+                "embedder": embedding.embedder.name,
+            },
         )
         return summary
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_permission_codename
+from django.utils.translation import gettext as _
 
 from pgvector_admin.transfer.rights import ImportRights
 
@@ -26,30 +27,34 @@ def refusal(user: Any, *, kind: str, arguments: dict[str, Any]) -> str | None:
     if user is None:
         return None
     if not user.is_active:
-        return f"{user} is no longer an active user."
+        return _("%(user)s is no longer an active user.") % {"user": user}
     try:
         model = apps.get_model(arguments.get("model_label", ""))
     except (LookupError, ValueError):
-        return "The task's table is no longer part of the app."
+        return _("The task's table is no longer part of the app.")
     opts = model._meta
-    plural = opts.verbose_name_plural
+    values = {"user": user, "things": opts.verbose_name_plural}
     if kind in {"import", "check"}:
         rights = ImportRights.of_user(user, model)
         if rights.add or rights.change:
             return None
         label = f"{opts.app_label}.%s_{opts.model_name}"
-        return (
-            f"{user} may no longer add or change {plural} ({label % 'add'} or {label % 'change'})."
+        return _("%(user)s may no longer add or change %(things)s (%(add)s or %(change)s).") % (
+            values | {"add": label % "add", "change": label % "change"}
         )
     if kind in {"index", "curve"}:
         if user.is_superuser or user.has_perm(MANAGE_PERMISSION):
             return None
-        return f"{user} may no longer manage vector indexes ({MANAGE_PERMISSION})."
+        return _("%(user)s may no longer manage vector indexes (%(permission)s).") % (
+            values | {"permission": MANAGE_PERMISSION}
+        )
     if kind == "embed":
         codename = get_permission_codename("change", opts)
         if user.has_perm(f"{opts.app_label}.{codename}"):
             return None
-        return f"{user} may no longer change {plural} ({opts.app_label}.{codename})."
+        return _("%(user)s may no longer change %(things)s (%(permission)s).") % (
+            values | {"permission": f"{opts.app_label}.{codename}"}
+        )
     if kind == "export":
         codename = get_permission_codename("view", opts)
         change = get_permission_codename("change", opts)
@@ -57,5 +62,7 @@ def refusal(user: Any, *, kind: str, arguments: dict[str, Any]) -> str | None:
             f"{opts.app_label}.{change}"
         ):
             return None
-        return f"{user} may no longer view {plural} ({opts.app_label}.{codename})."
-    return f"Unknown kind of task: {kind}."
+        return _("%(user)s may no longer view %(things)s (%(permission)s).") % (
+            values | {"permission": f"{opts.app_label}.{codename}"}
+        )
+    return _("Unknown kind of task: %(kind)s.") % {"kind": kind}

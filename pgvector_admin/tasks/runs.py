@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from django.db import DatabaseError, connections
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from pgvector_admin.features import background_tasks_available
 from pgvector_admin.models import TaskProgress
@@ -228,7 +229,7 @@ def run_is_alive(progress_id: int) -> bool:
         return cursor.fetchone() is not None
 
 
-LOST_REASON = (
+LOST_REASON = gettext_lazy(
     "The worker running this task stopped before the task finished (it was killed, or "
     "lost its connection to the database). Nothing of it was written: start it again."
 )
@@ -270,7 +271,7 @@ def reap_lost_tasks() -> list[int]:
             except DatabaseError:
                 continue  # the dead worker's statement still holds a lock: next time
         TaskProgress.objects.filter(pk=progress.pk).update(
-            phase="failed", report={"reason": LOST_REASON}
+            phase="failed", report={"reason": str(LOST_REASON)}
         )
         DBTaskResult.objects.filter(id=uuid.UUID(progress.task_id), status="RUNNING").update(
             status="FAILED",

@@ -9,7 +9,9 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
+from pgvector_admin.numbers import grouped
 from pgvector_admin.search.outcome import SearchOutcome
 
 register = template.Library()
@@ -30,6 +32,8 @@ def neighbour_rows(
     items_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     similar_query = f"?field={outcome.column.name}&metric={outcome.metric.name}&k={outcome.k}"
     metrics = outcome.metrics
+    similar = _("similar")
+    not_embedded = _("not embedded yet")
     rows = []
     for neighbour in outcome.neighbours:
         cells = format_html_join(
@@ -58,13 +62,14 @@ def neighbour_rows(
                 '<td class="num"><a href="{items}{id}/change/">{id}</a></td>'
                 "<td>{picture}{label}</td>{places}"
                 '<td class="vector"><code>{vector}</code></td>{cells}'
-                '<td><a href="{items}{id}/similar/{query}">similar</a></td></tr>',
+                '<td><a href="{items}{id}/similar/{query}">{similar}</a></td></tr>',
+                similar=similar,
                 rank=neighbour.rank,
                 items=items_url,
                 id=neighbour.id,
                 label=neighbour.label,
                 picture=picture(neighbour.obj) if picture and neighbour.obj is not None else "",
-                vector="not embedded yet"
+                vector=not_embedded
                 if neighbour.embedding is None
                 else outcome.column.short(neighbour.embedding),
                 cells=cells,
@@ -81,8 +86,8 @@ def _number(value: float | None) -> str:
 
 @register.filter
 def thousands(value: Any) -> str:
-    """``1234567`` as ``1,234,567`` (without needing django.contrib.humanize)."""
+    """``1234567`` as ``1,234,567``, grouped as the active language groups digits."""
     try:
-        return f"{int(value):,}"
+        return grouped(int(value))
     except (TypeError, ValueError):
         return str(value)

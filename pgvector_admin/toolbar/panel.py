@@ -14,6 +14,8 @@ from typing import Any
 from debug_toolbar.panels import Panel
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from pgvector_admin.embedders.queries import recording_query_embeddings
 from pgvector_admin.replicas import replica_aliases, server_facts
@@ -36,8 +38,8 @@ _SEQ_SCAN = re.compile(r"Seq Scan on")
 class VectorSearchPanel(Panel):
     """The vector queries of a request, and whether an index served them."""
 
-    title = "Vector search"
-    nav_title = "Vector search"
+    title = gettext_lazy("Vector search")
+    nav_title = gettext_lazy("Vector search")
     template = "pgvector_admin/panels/vector_search.html"
 
     def process_request(self, request: HttpRequest) -> HttpResponse:
@@ -51,8 +53,9 @@ class VectorSearchPanel(Panel):
     def nav_subtitle(self) -> str:
         stats = self.get_stats()
         count = len(stats.get("queries", []))
-        noun = "query" if count == 1 else "queries"
-        return f"{count} vector {noun} in {stats.get('time', 0.0):.2f}ms"
+        return ngettext(
+            "%(count)s vector query in %(ms)sms", "%(count)s vector queries in %(ms)sms", count
+        ) % {"count": count, "ms": f"{stats.get('time', 0.0):.2f}"}
 
     def generate_stats(self, request: HttpRequest, response: HttpResponse) -> None:
         recorded = self.toolbar.stats.get("SQLPanel", {}).get("queries", [])
@@ -117,7 +120,7 @@ class VectorSearchPanel(Panel):
             "server": _server(alias),
         }
         if not statement.is_select:
-            described["verdict"] = (
+            described["verdict"] = _(
                 "Not a SELECT: listed only, never re-run, so nothing it did happens twice."
             )
             return described
@@ -145,7 +148,10 @@ def _server(alias: str) -> str:
     try:
         return server_facts(alias).describe()
     except DatabaseError as error:
-        return f"{alias} (unreachable now: {str(error).strip().splitlines()[0]})"
+        return _("%(server)s (unreachable now: %(reason)s)") % {
+            "server": alias,
+            "reason": str(error).strip().splitlines()[0],
+        }
 
 
 def _top_rows(plan: str) -> int | None:
@@ -162,32 +168,38 @@ def _verdict(
 ) -> str:
     """Why the plan did or did not use a vector index, in the seed tutorial's terms."""
     if used:
-        return f"uses index {used}"
+        return _("uses index %(index)s") % {"index": used}
     operator = statement.operator
     serving = [index for index in indexes if operator_for_opclass(index.opclass) == operator]
     if set_here.get("enable_indexscan", "").lower() in {"off", "false", "0"}:
-        return (
+        return _(
             "index scans were switched off for this query (enable_indexscan = off): an exact scan"
         )
     if not indexes:
-        return "no vector index on this table: every row is read and sorted"
+        return _("no vector index on this table: every row is read and sorted")
     if not serving:
-        opclasses = ", ".join(f"{index.name} is {index.opclass}" for index in indexes)
-        return (
-            f"the operator {operator} ({OPERATOR_NAMES[operator]}) matches no index opclass "
-            f"({opclasses}): every row is read and sorted"
+        opclasses = ", ".join(
+            _("%(index)s is %(opclass)s") % {"index": index.name, "opclass": index.opclass}
+            for index in indexes
         )
+        return _(
+            "the operator %(operator)s (%(name)s) matches no index opclass (%(opclasses)s): "
+            "every row is read and sorted"
+        ) % {"operator": operator, "name": OPERATOR_NAMES[operator], "opclasses": opclasses}
     if statement.order_operator is None:
-        return (
-            f"no ORDER BY on the distance: an index serves only ORDER BY embedding {operator} query"
-        )
+        return _(
+            "no ORDER BY on the distance: an index serves only ORDER BY embedding %(operator)s "
+            "query"
+        ) % {"operator": operator}
     if statement.descending:
-        return "DESC order: an index returns the nearest first only, so every row is read"
+        return _("DESC order: an index returns the nearest first only, so every row is read")
     if statement.limit is None:
-        return "no LIMIT: an index scan serves only ORDER BY … LIMIT k, so every row is read"
+        return _("no LIMIT: an index scan serves only ORDER BY … LIMIT k, so every row is read")
     if statement.has_filter and _SEQ_SCAN.search(plan):
-        return f"a filter (WHERE) made the planner read the table instead of {serving[0].name}"
-    return (
-        f"the planner judged a sequential scan cheaper than {serving[0].name} "
-        "(a small table, or stale statistics)"
-    )
+        return _("a filter (WHERE) made the planner read the table instead of %(index)s") % {
+            "index": serving[0].name
+        }
+    return _(
+        "the planner judged a sequential scan cheaper than %(index)s (a small table, or stale "
+        "statistics)"
+    ) % {"index": serving[0].name}

@@ -21,7 +21,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED, AutoFieldMixin
+from django.utils.translation import gettext as _
 
+from pgvector_admin.numbers import grouped
 from pgvector_admin.transfer.formula_guard import restore
 from pgvector_admin.vectors.fields import VectorColumn, vector_columns
 from pgvector_admin.vectors.parsing import VectorError, plain_vector_text
@@ -122,7 +124,10 @@ class ImportColumn:
         """The cell ``raw`` as a value of this field; ``CellError`` if it cannot be one."""
         text = raw.strip()
         if "\x00" in text:
-            raise CellError(f"{self.name} contains a NUL character, which PostgreSQL cannot store")
+            raise CellError(
+                _("%(column)s contains a NUL character, which PostgreSQL cannot store")
+                % {"column": self.name}
+            )
         if self.vector is not None:
             return self._read_vector(text)
         if not text:
@@ -162,7 +167,7 @@ class ImportColumn:
     def _read_empty(self) -> Any:
         if self.is_pk:
             if self.needed_for_new_rows:
-                raise CellError(f"empty {self.name}: every row needs one")
+                raise CellError(_("empty %(column)s: every row needs one") % {"column": self.name})
             return None  # a new row: the database or the field's default gives its key
         if self.field.null:
             return None
@@ -170,27 +175,30 @@ class ImportColumn:
             return self.field.get_default()
         if self._blank_text_allowed:
             return ""
-        raise CellError(f"{self.name}: this field cannot be empty")
+        raise CellError(_("%(column)s: this field cannot be empty") % {"column": self.name})
 
     def _read_auto_key(self, text: str) -> int:
-        _, high = connection.ops.integer_field_range(self.field.get_internal_type())
+        high = connection.ops.integer_field_range(self.field.get_internal_type())[1]
         if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= (high or 2**63 - 1):
             shown = text[:30]
-            raise CellError(f"{self.name} {shown!r} is not a positive whole number")
+            raise CellError(
+                _("%(column)s %(value)s is not a positive whole number")
+                % {"column": self.name, "value": repr(shown)}
+            )
         return int(text)
 
     def _read_json(self, text: str) -> Any:
         try:
             return json.loads(text)
         except ValueError as error:
-            raise ValidationError(f"not valid JSON ({error})") from error
+            raise ValidationError(_("not valid JSON (%(reason)s)") % {"reason": error}) from error
 
     def _read_vector(self, text: str) -> Any:
         assert self.vector is not None
         if not text:
             if self.field.null:
                 return None
-            raise CellError(f"empty {self.name}")
+            raise CellError(_("empty %(column)s") % {"column": self.name})
         try:
             value = self.vector.type.parse(text, self.dimensions)
         except VectorError as error:
@@ -229,26 +237,40 @@ class ImportColumn:
     def describe(self) -> str:
         """What the import page says of this column."""
         if self.is_pk:
-            return "optional: a row whose key exists updates that row; without one, a new row"
+            return _("optional: a row whose key exists updates that row; without one, a new row")
         if self.vector is not None:
             length = self.vector.dimensions or self.dimensions
-            size = f"{length:,} " if length else "any number of "
-            unit = "bits" if self.vector.type.name == "bit" else "dimensions"
-            what = f"{self.vector.type.name}, {size}{unit}"
+            values = {"type": self.vector.type.name, "count": grouped(length or 0)}
+            bits = self.vector.type.name == "bit"
+            if length:
+                what = (
+                    _("%(type)s, %(count)s bits") if bits else _("%(type)s, %(count)s dimensions")
+                ) % values
+            else:
+                what = (
+                    _("%(type)s, any number of bits")
+                    if bits
+                    else _("%(type)s, any number of dimensions")
+                ) % values
         elif self.is_foreign_key:
-            what = f"the id of a {self.field.related_model._meta.verbose_name}"
+            what = _("the id of a %(thing)s") % {
+                "thing": self.field.related_model._meta.verbose_name
+            }
         else:
             what = str(self.field.description % self.field.__dict__).lower()
             if self.field.choices:
-                what += ", one of " + ", ".join(str(key) for key, _ in self.field.flatchoices)
-        need = "required for new rows" if self.needed_for_new_rows else "optional"
+                keys = ", ".join(str(choice[0]) for choice in self.field.flatchoices)
+                what = _("%(kind)s, one of %(values)s") % {"kind": what, "values": keys}
+        need = _("required for new rows") if self.needed_for_new_rows else _("optional")
         return f"{what}; {need}"
 
 
 def quoted_names(columns: Iterable[ImportColumn]) -> str:
     """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``."""
     names = [repr(column.name) for column in columns]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return _("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 @dataclass

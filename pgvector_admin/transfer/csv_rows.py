@@ -13,6 +13,9 @@ import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from pgvector_admin.transfer.columns import CellError, ImportColumn, ImportSchema, quoted_names
 
 # A field longer than this cannot be a vector of pgvector's sizes or a text of the
@@ -73,11 +76,17 @@ def read_rows(
             yield _row(fields, line, file_columns)
     except UnicodeDecodeError as error:
         raise FileError(
-            f"The file is not UTF-8 text (byte {error.start} of a chunk cannot be decoded): "
-            "is it a CSV file?"
+            _(
+                "The file is not UTF-8 text (byte %(byte)s of a chunk cannot be decoded): is it "
+                "a CSV file?"
+            )
+            % {"byte": error.start}
         ) from error
     except csv.Error as error:
-        raise FileError(f"Line {reader.line_num}: the file is not valid CSV ({error}).") from error
+        raise FileError(
+            _("Line %(line)s: the file is not valid CSV (%(reason)s).")
+            % {"line": reader.line_num, "reason": error}
+        ) from error
     finally:
         text.detach()
 
@@ -87,8 +96,8 @@ def _read_header(reader: Iterator[list[str]], schema: ImportSchema) -> list[str]
         if fields and any(field.strip() for field in fields):
             return [field.strip().lower() for field in fields]
     raise FileError(
-        "The file is empty: it needs a header line naming the columns, e.g. "
-        f"{','.join(schema.names)}."
+        _("The file is empty: it needs a header line naming the columns, e.g. %(header)s.")
+        % {"header": ",".join(schema.names)}
     )
 
 
@@ -98,21 +107,31 @@ def _file_columns(header: list[str], schema: ImportSchema) -> FileColumns:
         column = schema.column_for(name)
         if column is None:
             raise FileError(
-                f"Unknown column {name!r} in the header: the columns of "
-                f"{schema.model._meta.verbose_name_plural} are {', '.join(schema.names)}."
+                _("Unknown column %(name)s in the header: the columns of %(things)s are %(names)s.")
+                % {
+                    "name": repr(name),
+                    "things": schema.model._meta.verbose_name_plural,
+                    "names": ", ".join(schema.names),
+                }
             )
         if column in columns:
-            raise FileError(f"Column {name!r} appears twice in the header.")
+            raise FileError(
+                _("Column %(name)s appears twice in the header.") % {"name": repr(name)}
+            )
         columns.append(column)
     if schema.pk not in columns:
         # Every row is new: each needs every column new rows need.
         missing = schema.needed_for_new_rows(columns)
         if missing:
-            columns_word = "column" if len(missing) == 1 else "columns"
             raise FileError(
-                f"The header has no {quoted_names(missing)} {columns_word}, which new rows "
-                "need (rows without "
-                f"{'an' if schema.pk.name[0] in 'aeiou' else 'a'} {schema.pk.name} are new)."
+                ngettext(
+                    "The header has no %(columns)s column, which new rows need (rows without "
+                    "%(key)s are new).",
+                    "The header has no %(columns)s columns, which new rows need (rows without "
+                    "%(key)s are new).",
+                    len(missing),
+                )
+                % {"columns": quoted_names(missing), "key": schema.pk.name}
             )
     key = next((column.name for column in columns if column.is_pk), None)
     return FileColumns(columns, len(header), key)
@@ -120,10 +139,16 @@ def _file_columns(header: list[str], schema: ImportSchema) -> FileColumns:
 
 def _row(fields: list[str], line: int, file: FileColumns) -> GoodRow | BadRow:
     if len(fields) > file.width:
-        reason = f"too many columns: {len(fields)} values, the header has {file.width}"
+        reason = _("too many columns: %(values)s values, the header has %(columns)s") % {
+            "values": len(fields),
+            "columns": file.width,
+        }
         return _bad(line, reason, fields)
     if len(fields) < file.width:
-        reason = f"too few columns: {len(fields)} values, the header has {file.width}"
+        reason = _("too few columns: %(values)s values, the header has %(columns)s") % {
+            "values": len(fields),
+            "columns": file.width,
+        }
         return _bad(line, reason, fields)
     values: dict[str, Any] = {}
     db_values: dict[str, Any] = {}

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from pgvector_admin.transfer.columns import ImportSchema
@@ -36,7 +37,7 @@ class VectorWidget(widgets.Widget):
         if value is None or not str(value).strip():
             if self.column.model._meta.get_field(self.column.name).null:
                 return None
-            raise ValueError(f"empty {self.column.name}")
+            raise ValueError(_("empty %(column)s") % {"column": self.column.name})
         try:
             return self.column.parse(str(value))
         except VectorError as error:

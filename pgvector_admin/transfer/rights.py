@@ -13,6 +13,10 @@ from typing import Any
 
 from django.contrib.auth import get_permission_codename
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from pgvector_admin.numbers import grouped
 
 
 @dataclass(frozen=True)
@@ -52,25 +56,28 @@ class ImportRights:
     def refusal(self, *, new: int, updated: int, replace: bool) -> str | None:
         """Why an import of ``new`` rows and ``updated`` existing ones (``replace``: the
         table emptied first) is more than these rights allow; None when it is not."""
-        opts = self.model._meta
-        plural = opts.verbose_name_plural
+        plural = self.model._meta.verbose_name_plural
         if replace and not self.delete:
-            return (
-                f"Replacing every row deletes the {plural} that are there now, which needs "
-                f"the “delete” permission on {plural} ({self._name('delete')}). "
-                "Nothing was written."
-            )
+            return _(
+                "Replacing every row deletes the %(things)s that are there now, which needs the "
+                "“delete” permission on %(things)s (%(permission)s). Nothing was written."
+            ) % {"things": plural, "permission": self._name("delete")}
         if updated and not self.change:
-            return (
-                f"{updated:,} of the file's rows would change {plural} that exist, which "
-                f"needs the “change” permission on {plural} "
-                f"({self._name('change')}). Nothing was written."
-            )
+            return ngettext(
+                "%(rows)s of the file's rows would change %(things)s that exist, which needs "
+                "the “change” permission on %(things)s (%(permission)s). Nothing was written.",
+                "%(rows)s of the file's rows would change %(things)s that exist, which needs "
+                "the “change” permission on %(things)s (%(permission)s). Nothing was written.",
+                updated,
+            ) % {"rows": grouped(updated), "things": plural, "permission": self._name("change")}
         if new and not self.add:
-            return (
-                f"{new:,} of the file's rows would add new {plural}, which needs the “add” "
-                f"permission on {plural} ({self._name('add')}). Nothing was written."
-            )
+            return ngettext(
+                "%(rows)s of the file's rows would add new %(things)s, which needs the “add” "
+                "permission on %(things)s (%(permission)s). Nothing was written.",
+                "%(rows)s of the file's rows would add new %(things)s, which needs the “add” "
+                "permission on %(things)s (%(permission)s). Nothing was written.",
+                new,
+            ) % {"rows": grouped(new), "things": plural, "permission": self._name("add")}
         return None
 
     def refuses_row(self, *, new: bool) -> str | None:

@@ -20,6 +20,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from pgvector.django import HnswIndex, IvfflatIndex
 
 from pgvector_admin.db.errors import is_connection_lost
@@ -76,8 +77,8 @@ class ImportReport:
     def how(self) -> str:
         """How the rows went in, in words."""
         if self.strategy == "rebuild":
-            return "loaded without the vector indexes, then the indexes rebuilt"
-        return "written into the live vector indexes"
+            return _("loaded without the vector indexes, then the indexes rebuilt")
+        return _("written into the live vector indexes")
 
     def add_error(self, row: BadRow) -> None:
         self.add_errors([row], 1)
@@ -160,7 +161,9 @@ def import_vectors(
         # Refused by a constraint the lines could not be checked against one by one
         # (a unique value already in the table, a table other rows refer to emptied):
         # the transaction rolled back, nothing was written.
-        report.file_error = f"PostgreSQL refused the rows, so nothing was written: {error}".strip()
+        report.file_error = (
+            _("PostgreSQL refused the rows, so nothing was written: %(reason)s") % {"reason": error}
+        ).strip()
         return report
     except (DatabaseError, InterfaceError, psycopg.Error) as error:
         if not is_connection_lost(error):
@@ -221,7 +224,9 @@ def _stage(
     except psycopg.errors.DataError as error:
         # A value the field accepted and PostgreSQL does not (rare: its checks are
         # the same). The transaction is broken; the caller rolls it back.
-        report.file_error = f"PostgreSQL refused a value: {error.diag.message_primary}."
+        report.file_error = _("PostgreSQL refused a value: %(reason)s.") % {
+            "reason": error.diag.message_primary
+        }
     progress("validate", report.rows, report.rows)
     report.schema = schema
     return staging
@@ -289,12 +294,17 @@ class ImportInterrupted(DatabaseError):
     def __init__(self, report: ImportReport, error: Exception) -> None:
         self.report = report
         done = (
-            "the rows were written, but the index rebuild did not finish (the next import "
-            "rebuilds it)"
+            _(
+                "the rows were written, but the index rebuild did not finish (the next import "
+                "rebuilds it)"
+            )
             if report.written
-            else "nothing was written"
+            else _("nothing was written")
         )
-        super().__init__(f"The database connection was lost during the import: {done}. ({error})")
+        super().__init__(
+            _("The database connection was lost during the import: %(done)s. (%(reason)s)")
+            % {"done": done, "reason": error}
+        )
 
 
 def _end_import_session() -> None:

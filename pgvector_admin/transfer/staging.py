@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from pgvector_admin.db.identifiers import identifier
 from pgvector_admin.transfer.columns import ImportColumn, ImportSchema, quoted_names
@@ -123,7 +124,12 @@ class Staging:
             f"FROM {STAGING} WHERE {name} IS NOT NULL) repeated WHERE line <> first"
         )
         bad = [
-            BadRow(line, f"duplicate {what} {value} (first on line {first})", "")
+            BadRow(
+                line,
+                _("duplicate %(what)s %(value)s (first on line %(first)s)")
+                % {"what": what, "value": value, "first": first},
+                "",
+            )
             for line, value, first in rows
         ]
         return bad, count
@@ -137,7 +143,12 @@ class Staging:
             f"NOT EXISTS (SELECT 1 FROM {_quote(related.db_table)} t WHERE t.{target} = s.{name})"
         )
         bad = [
-            BadRow(line, f"{column.name}: there is no {related.verbose_name} with id {value}", "")
+            BadRow(
+                line,
+                _("%(column)s: there is no %(thing)s with id %(value)s")
+                % {"column": column.name, "thing": related.verbose_name, "value": value},
+                "",
+            )
             for line, value in rows
         ]
         return bad, count
@@ -154,7 +165,7 @@ class Staging:
         rows, count = self._rows(
             f"SELECT s.line FROM {STAGING} s WHERE s.{self.key} IS NULL OR NOT {existing}"
         )
-        reason = f"a new row needs {names}, and the file has none"
+        reason = _("a new row needs %(names)s, and the file has none") % {"names": names}
         return [BadRow(line, reason, "") for (line,) in rows], count
 
     # Reading ------------------------------------------------------------------------

@@ -28,8 +28,10 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from pgvector_admin.conf import app_settings
+from pgvector_admin.numbers import grouped
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 
@@ -148,10 +150,10 @@ def _create(path: Path) -> Any:
 def upload_path(token: str) -> Path:
     """The file behind a token from the confirm form; ValueError for anything else."""
     if not _TOKEN.fullmatch(token or ""):
-        raise ValueError("not an upload token")
+        raise ValueError(_("not an upload token"))
     path = upload_dir() / token
     if not path.exists() or path.is_dir():
-        raise FileNotFoundError("The uploaded file is gone: upload it again.")
+        raise FileNotFoundError(_("The uploaded file is gone: upload it again."))
     return path
 
 
@@ -176,11 +178,13 @@ def claim(ticket: str, *, user: Any, model: Any) -> str:
     try:
         data = signing.loads(ticket or "", salt=_TICKET_SALT, max_age=app_settings.UPLOAD_MAX_AGE)
     except signing.BadSignature as error:
-        raise BadTicket("the upload is not one of yours, or it is more than a day old") from error
+        raise BadTicket(
+            _("the upload is not one of yours, or it is more than a day old")
+        ) from error
     if not isinstance(data, dict) or data.get("user") != user.pk:
-        raise BadTicket("the upload is not one of yours")
+        raise BadTicket(_("the upload is not one of yours"))
     if data.get("model") != model._meta.label or not _TOKEN.fullmatch(str(data.get("token"))):
-        raise BadTicket("the upload is not for this table")
+        raise BadTicket(_("the upload is not for this table"))
     return str(data["token"])
 
 
@@ -198,7 +202,11 @@ def sweep(*, now: float | None = None) -> None:
 
 
 def _too_large(size: int, limit: int) -> str:
-    return (
-        f"The file is larger than the import limit ({size / 1e6:,.1f} MB > {limit / 1e6:,.1f} MB, "
-        "PGVECTOR_ADMIN['IMPORT_MAX_BYTES']). Use `manage.py import_vectors FILE` for big files."
-    )
+    return _(
+        "The file is larger than the import limit (%(size)s MB > %(limit)s MB, %(setting)s). "
+        "Use `manage.py import_vectors FILE` for big files."
+    ) % {
+        "size": grouped(size / 1e6, 1),
+        "limit": grouped(limit / 1e6, 1),
+        "setting": "PGVECTOR_ADMIN['IMPORT_MAX_BYTES']",
+    }

@@ -14,8 +14,10 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.utils.translation import gettext as _
 from pgvector.django import BitField, HalfVectorField, SparseVectorField, VectorField
 
+from pgvector_admin.numbers import grouped
 from pgvector_admin.vectors.metrics import BIT_METRICS, DENSE_METRICS, Metric
 from pgvector_admin.vectors.parsing import (
     VectorError,
@@ -52,8 +54,16 @@ class VectorType:
             for position, value in enumerate(values, start=1):
                 if abs(value) > self.max_value:
                     raise VectorError(
-                        f"Value {position} ({value:g}) is out of range for {self.name}: "
-                        f"at most ±{self.max_value:g}."
+                        _(
+                            "Value %(position)s (%(value)s) is out of range for %(type)s: at "
+                            "most ±%(most)s."
+                        )
+                        % {
+                            "position": position,
+                            "value": f"{value:g}",
+                            "type": self.name,
+                            "most": f"{self.max_value:g}",
+                        }
                     )
         return values
 
@@ -67,7 +77,9 @@ class VectorType:
     def short(self, value: Any) -> str:
         """For a table cell: long vectors show their ends, their length and their norm."""
         text = format_vector_short(value)
-        return f"{text}, norm {norm(value):.4g}" if len(value) > 8 else text
+        if len(value) <= 8:
+            return text
+        return _("%(vector)s, norm %(norm)s") % {"vector": text, "norm": f"{norm(value):.4g}"}
 
     def full(self, value: Any) -> str:
         return format_vector(value)
@@ -99,10 +111,11 @@ class SparseType(VectorType):
 
     def short(self, value: Any) -> str:
         nonzero = len(value.indices())
-        return (
-            f"{format_sparse(value, max_items=4, digits=4)} ({nonzero:,} non-zero), "
-            f"norm {norm(value.values()):.4g}"
-        )
+        return _("%(vector)s (%(nonzero)s non-zero), norm %(norm)s") % {
+            "vector": format_sparse(value, max_items=4, digits=4),
+            "nonzero": grouped(nonzero),
+            "norm": f"{norm(value.values()):.4g}",
+        }
 
     def full(self, value: Any) -> str:
         return format_sparse(value)
@@ -131,7 +144,12 @@ class BitType(VectorType):
         bits = str(value)
         if len(bits) <= 32:
             return bits
-        return f"{bits[:16]}…{bits[-8:]} ({len(bits):,} bits, {bits.count('1'):,} set)"
+        return _("%(start)s…%(end)s (%(bits)s bits, %(set)s set)") % {
+            "start": bits[:16],
+            "end": bits[-8:],
+            "bits": grouped(len(bits)),
+            "set": grouped(bits.count("1")),
+        }
 
     def full(self, value: Any) -> str:
         bits = str(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
 from pgvector.django import (
     CosineDistance,
     HammingDistance,
@@ -40,19 +41,20 @@ class Metric:
         return f"{type_name}{self.opclass_suffix}"
 
 
+# Labels are translated when shown (lazily: the metrics are made at import).
 COSINE = Metric(
-    "cosine", "cosine distance", "<=>", CosineDistance, "_cosine_ops", "cosine_distance"
+    "cosine", _("cosine distance"), "<=>", CosineDistance, "_cosine_ops", "cosine_distance"
 )
-L2 = Metric("l2", "L2 distance", "<->", L2Distance, "_l2_ops", "l2_distance")
+L2 = Metric("l2", _("L2 distance"), "<->", L2Distance, "_l2_ops", "l2_distance")
 INNER_PRODUCT = Metric(
-    "ip", "inner product", "<#>", MaxInnerProduct, "_ip_ops", "inner_product", negated=True
+    "ip", _("inner product"), "<#>", MaxInnerProduct, "_ip_ops", "inner_product", negated=True
 )
-L1 = Metric("l1", "L1 distance", "<+>", L1Distance, "_l1_ops", "l1_distance")
+L1 = Metric("l1", _("L1 distance"), "<+>", L1Distance, "_l1_ops", "l1_distance")
 HAMMING = Metric(
-    "hamming", "Hamming distance", "<~>", HammingDistance, "_hamming_ops", "hamming_distance"
+    "hamming", _("Hamming distance"), "<~>", HammingDistance, "_hamming_ops", "hamming_distance"
 )
 JACCARD = Metric(
-    "jaccard", "Jaccard distance", "<%>", JaccardDistance, "_jaccard_ops", "jaccard_distance"
+    "jaccard", _("Jaccard distance"), "<%>", JaccardDistance, "_jaccard_ops", "jaccard_distance"
 )
 
 # The metrics of vector, halfvec and sparsevec columns, and of bit columns.
@@ -65,12 +67,12 @@ DEFAULT_METRIC = COSINE
 # Every pgvector distance operator, with what it computes and the opclass suffix an
 # index needs to serve it (vector_, halfvec_, sparsevec_ or bit_ before it).
 OPERATOR_NAMES: dict[str, str] = {
-    "<->": "L2 distance",
-    "<#>": "negative inner product",
-    "<=>": "cosine distance",
-    "<+>": "L1 distance",
-    "<~>": "Hamming distance",
-    "<%>": "Jaccard distance",
+    "<->": _("L2 distance"),
+    "<#>": _("negative inner product"),
+    "<=>": _("cosine distance"),
+    "<+>": _("L1 distance"),
+    "<~>": _("Hamming distance"),
+    "<%>": _("Jaccard distance"),
 }
 OPCLASS_SUFFIXES: dict[str, str] = {
     metric.operator: metric.opclass_suffix for metric in (*DENSE_METRICS, *BIT_METRICS)

@@ -17,7 +17,10 @@ import re
 import struct
 from collections.abc import Sequence
 
+from django.utils.translation import gettext as _
 from pgvector import SparseVector
+
+from pgvector_admin.numbers import grouped
 
 # pgvector stores float4: finite values up to this magnitude...
 FLOAT4_MAX = 3.4028234663852886e38
@@ -47,7 +50,10 @@ def parse_vector(text: str, *, dimensions: int | None = None) -> list[float]:
     Raises ``VectorError`` with a message fit to show the user.
     """
     if len(text) > MAX_TEXT_LENGTH:
-        raise VectorError(f"The vector text is too long ({len(text):,} characters).")
+        raise VectorError(
+            _("The vector text is too long (%(length)s characters).")
+            % {"length": grouped(len(text))}
+        )
     values = _parse_plain(text)
     if values is not None:
         if dimensions is not None and len(values) != dimensions:
@@ -56,10 +62,10 @@ def parse_vector(text: str, *, dimensions: int | None = None) -> list[float]:
     body = text.strip()
     if body.startswith("[") or body.endswith("]"):
         if not (body.startswith("[") and body.endswith("]")):
-            raise VectorError("Unbalanced brackets: write [1, 2, 3] or 1, 2, 3.")
+            raise VectorError(_("Unbalanced brackets: write [1, 2, 3] or 1, 2, 3."))
         body = body[1:-1].strip()
     if not body:
-        raise VectorError("Enter a vector, for example [3, 1, 2].")
+        raise VectorError(_("Enter a vector, for example [3, 1, 2]."))
     tokens = _SEPARATOR.split(body)
     values = [_parse_number(token, position) for position, token in enumerate(tokens, start=1)]
     if dimensions is not None and len(values) != dimensions:
@@ -69,8 +75,11 @@ def parse_vector(text: str, *, dimensions: int | None = None) -> list[float]:
 
 def _dimension_error(expected: int, given: int) -> VectorError:
     return VectorError(
-        f"expected {expected} dimensions, not {given}: "
-        f"this column's vectors have {expected} numbers."
+        _(
+            "expected %(expected)s dimensions, not %(given)s: this column's vectors have "
+            "%(expected)s numbers."
+        )
+        % {"expected": expected, "given": given}
     )
 
 
@@ -105,17 +114,27 @@ def plain_vector_text(text: str) -> str | None:
 
 def _parse_number(token: str, position: int) -> float:
     if _NAN.fullmatch(token):
-        raise VectorError(f"Value {position} is NaN: vectors cannot contain NaN.")
+        raise VectorError(
+            _("Value %(position)s is NaN: vectors cannot contain NaN.") % {"position": position}
+        )
     if _INFINITY.fullmatch(token):
-        raise VectorError(f"Value {position} is infinite: vectors must be finite.")
+        raise VectorError(
+            _("Value %(position)s is infinite: vectors must be finite.") % {"position": position}
+        )
     if not _NUMBER.fullmatch(token):
         shown = token if len(token) <= 20 else token[:20] + "…"
-        raise VectorError(f"Value {position} ({shown!r}) is not a number.")
+        raise VectorError(
+            _("Value %(position)s (%(value)s) is not a number.")
+            % {"position": position, "value": repr(shown)}
+        )
     value = float(token)
     if not math.isfinite(value) or abs(value) >= FLOAT4_OVERFLOW:
         raise VectorError(
-            f"Value {position} ({token}) is out of range: pgvector stores 4-byte floats, "
-            f"at most ±{FLOAT4_MAX:.4g}."
+            _(
+                "Value %(position)s (%(value)s) is out of range: pgvector stores 4-byte "
+                "floats, at most ±%(most)s."
+            )
+            % {"position": position, "value": token, "most": f"{FLOAT4_MAX:.4g}"}
         )
     return value
 
@@ -131,7 +150,11 @@ def format_vector_short(values: Sequence[float], *, max_items: int = 8, digits: 
         return format_vector(values, digits=digits)
     head = ", ".join(f"{float(v):.{digits}g}" for v in values[: max_items - 2])
     tail = f"{float(values[-1]):.{digits}g}"
-    return f"[{head}, …, {tail}] ({len(values)} dims)"
+    return _("[%(head)s, …, %(tail)s] (%(count)s dims)") % {
+        "head": head,
+        "tail": tail,
+        "count": len(values),
+    }
 
 
 def to_text(values: Sequence[float]) -> str:
@@ -173,19 +196,24 @@ def parse_sparse_vector(text: str, *, dimensions: int | None = None) -> SparseVe
     Raises ``VectorError`` with a message fit to show the user.
     """
     if len(text) > MAX_TEXT_LENGTH:
-        raise VectorError(f"The vector text is too long ({len(text):,} characters).")
+        raise VectorError(
+            _("The vector text is too long (%(length)s characters).")
+            % {"length": grouped(len(text))}
+        )
     body = text.strip()
     match = _SPARSE.fullmatch(body)
     if match is None:
         if body.startswith("{"):
             raise VectorError(
-                "Write a sparse vector as {index:value, …}/dimensions, e.g. {1:0.5,7:2}/10 "
-                "(indices start at 1), or as the list of all its values."
+                _(
+                    "Write a sparse vector as {index:value, …}/dimensions, e.g. {1:0.5,7:2}/10 "
+                    "(indices start at 1), or as the list of all its values."
+                )
             )
         return SparseVector(parse_vector(text, dimensions=dimensions))
     count = int(match["dimensions"])
     if count < 1:
-        raise VectorError("A sparse vector needs at least 1 dimension.")
+        raise VectorError(_("A sparse vector needs at least 1 dimension."))
     if dimensions is not None and count != dimensions:
         raise _dimension_error(dimensions, count)
     entries: dict[int, float] = {}
@@ -195,12 +223,18 @@ def parse_sparse_vector(text: str, *, dimensions: int | None = None) -> SparseVe
         index_text = index_text.strip()
         if not colon or not _INDEX.fullmatch(index_text):
             shown = part.strip()[:20]
-            raise VectorError(f"Element {position} ({shown!r}) is not index:value, e.g. 7:2.5.")
+            raise VectorError(
+                _("Element %(position)s (%(value)s) is not index:value, e.g. 7:2.5.")
+                % {"position": position, "value": repr(shown)}
+            )
         index = int(index_text)
         if not 1 <= index <= count:
-            raise VectorError(f"Index {index} is outside 1 to {count}: indices start at 1.")
+            raise VectorError(
+                _("Index %(index)s is outside 1 to %(count)s: indices start at 1.")
+                % {"index": index, "count": count}
+            )
         if index - 1 in entries:
-            raise VectorError(f"Index {index} appears twice.")
+            raise VectorError(_("Index %(index)s appears twice.") % {"index": index})
         value = _parse_number(value_text.strip(), position)
         if value != 0:
             entries[index - 1] = value
@@ -228,12 +262,16 @@ def parse_bits(text: str, *, length: int | None = None) -> str:
         raise VectorError(f"The bit text is too long ({len(text):,} characters).")
     bits = "".join(text.split())
     if not bits:
-        raise VectorError("Enter bits, for example 01011001.")
+        raise VectorError(_("Enter bits, for example 01011001."))
     for position, character in enumerate(bits, start=1):
         if character not in "01":
             raise VectorError(
-                f"Character {position} ({character!r}) is not 0 or 1: write bits as 01011001."
+                _("Character %(position)s (%(value)s) is not 0 or 1: write bits as 01011001.")
+                % {"position": position, "value": repr(character)}
             )
     if length is not None and len(bits) != length:
-        raise VectorError(f"expected {length} bits, not {len(bits)}.")
+        raise VectorError(
+            _("expected %(expected)s bits, not %(given)s.")
+            % {"expected": length, "given": len(bits)}
+        )
     return bits

@@ -5,10 +5,17 @@
  * table in grey (or coloured by a field on the map), the neighbours coloured by rank,
  * the query as a diamond. Hover names a point and gives every distance; a click opens
  * the row's page. Without JavaScript the page keeps its table and says so.
+ *
+ * Every word shown comes translated: from the points' JSON (data.words, data.summary)
+ * or from the box's data-text-* attributes.
  */
 (function () {
   "use strict";
 
+  var LANGUAGE = document.documentElement.lang || undefined;
+  // Keys of the rows without a value, and of the values past the legend's last colour.
+  var NONE = "(none)";
+  var OTHER = "(other)";
   var SAMPLE_COLOUR = "#9bb3d6";
   var QUERY_COLOUR = "#7b2cbf";
   // Rank 1 the darkest red, the k-th a light orange.
@@ -50,6 +57,8 @@
       ? value.toExponential(4)
       : String(Number(value.toPrecision(6)));
   }
+
+  function fill(text, key, value) { return text.replace("%(" + key + ")s", value); }
 
   function describe(data, points, i, first) {
     var lines = [first];
@@ -93,12 +102,11 @@
   function sampleTraces(data) {
     var sample = data.sample;
     var size = pointSize(sample.ids.length);
-    var what = data.sampled ? "sampled " : "";
     var colour = data.colour;
     var colourLabel = colour ? escape(colour.label) : "";
     if (!colour) {
       return [trace(sample, {
-        name: sample.ids.length.toLocaleString() + " " + what + "rows",
+        name: escape(data.words.sample),
         text: texts(data, sample, ""),
         marker: { size: size, color: SAMPLE_COLOUR, opacity: 0.5 },
       })];
@@ -116,17 +124,18 @@
     // One trace a category: the legend names each and hides it on a click.
     var groups = {};
     sample.colours.forEach(function (value, i) {
-      var key = value === null ? "(none)" : String(value);
+      var key = value === null ? NONE : String(value);
       (groups[key] = groups[key] || []).push(i);
     });
     // A value's colour is its place among all the values (every choice of a field with
     // choices): the same on every map, whatever rows are drawn.
-    var order = colour.values.map(String).concat(["(other)", "(none)"]);
+    var order = colour.values.map(String).concat([OTHER, NONE]);
     return order.map(function (key, n) { return [key, n]; }).filter(function (pair) {
       return groups[pair[0]];
     }).map(function (pair) {
       var key = pair[0], n = pair[1];
       var rows = groups[key];
+      var shown = escape(key === NONE ? data.words.none : key === OTHER ? data.words.other : key);
       var part = { ids: [], x: [], y: [], z: [], labels: [], distances: {} };
       rows.forEach(function (i) {
         part.ids.push(sample.ids[i]);
@@ -136,8 +145,8 @@
         part.labels.push(sample.labels ? sample.labels[i] : "");
       });
       return trace(part, {
-        name: colourLabel + " " + escape(key) + " (" + rows.length.toLocaleString() + ")",
-        text: texts(data, part, colourLabel + ": " + escape(key)),
+        name: colourLabel + " " + shown + " (" + rows.length.toLocaleString(LANGUAGE) + ")",
+        text: texts(data, part, colourLabel + ": " + shown),
         marker: { size: size, color: CATEGORY_COLOURS[n % CATEGORY_COLOURS.length] },
       });
     });
@@ -149,8 +158,10 @@
     if (near) {
       var ranks = near.ids.map(function (_, i) { return i + 1; });
       traces.push(trace(near, {
-        name: near.ids.length + " nearest (by rank)",
-        text: texts(data, near, function (i) { return "<b>rank " + (i + 1) + "</b>"; }),
+        name: escape(data.words.nearest),
+        text: texts(data, near, function (i) {
+          return "<b>" + escape(fill(data.words.rank, "rank", (i + 1).toLocaleString(LANGUAGE))) + "</b>";
+        }),
         marker: {
           size: 6, color: ranks, colorscale: RANK_SCALE, cmin: 1,
           cmax: Math.max(2, near.ids.length), line: { width: 0 },
@@ -162,10 +173,10 @@
       traces.push({
         type: "scatter3d",
         mode: "markers",
-        name: "the query",
+        name: escape(data.words.query),
         x: [q.x], y: [q.y], z: [q.z],
         customdata: [q.id],
-        text: ["<b>the query</b>" + (q.id !== null ? "<br>id " + escape(q.id) : "")],
+        text: ["<b>" + escape(data.words.query) + "</b>" + (q.id !== null ? "<br>id " + escape(q.id) : "")],
         hovertemplate: "%{text}<extra></extra>",
         marker: { size: 8, color: QUERY_COLOUR, symbol: "diamond" },
       });
@@ -173,34 +184,17 @@
     return traces;
   }
 
-  function summary(data) {
-    var parts = [data.projection];
-    var shown = data.sample.ids.length.toLocaleString();
-    var other = data.neighbours || data.query ? " other" : "";
-    parts.push(
-      data.sampled
-        ? shown + other + " rows sampled (TABLESAMPLE) of about " + data.table_rows.toLocaleString() + "."
-        : "All " + shown + other + " rows."
-    );
-    if (data.read_from) {
-      parts.push("Read from " + (data.read_from === "default" ? "the primary" : data.read_from) + ".");
-    }
-    if (data.neighbours) parts.push("Neighbours coloured by rank, darkest the nearest; the query a diamond.");
-    parts.push("Drag to turn, scroll to zoom; hover a point for its distances, click it to open its page.");
-    return parts.join(" ");
-  }
-
   function draw(box) {
     var status = box.querySelector(".point-cloud-status");
     var plot = box.querySelector(".point-cloud-plot");
-    status.textContent = "Reading a sample of the table…";
+    status.textContent = box.dataset.textReading;
     fetch(box.dataset.pointsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().then(function (data) { return { ok: response.ok, data: data }; });
       })
       .then(function (answer) {
         var data = answer.data;
-        if (!answer.ok || data.error) throw new Error(data.error || "the server refused");
+        if (!answer.ok || data.error) throw new Error(data.error || box.dataset.textRefused);
         unpack(data.sample);
         unpack(data.neighbours);
         if (data.reason) {
@@ -231,13 +225,13 @@
                 window.location.href = data.change_url.replace("__pk__", encodeURIComponent(id));
               }
             });
-            status.textContent = summary(data);
+            status.textContent = data.summary;
             box.dataset.drawn = "yes";
           }
         );
       })
       .catch(function (error) {
-        status.textContent = "The picture could not be drawn: " + error.message;
+        status.textContent = fill(box.dataset.textFailed, "reason", error.message);
         box.dataset.drawn = "failed";
       });
   }

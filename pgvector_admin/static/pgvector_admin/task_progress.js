@@ -1,6 +1,7 @@
 // The progress page of a background task: its state, read every second from the
 // task's JSON, shown in place; when the task has finished, the page is loaded again
-// to show the result.
+// to show the result. Its sentences come translated from the page's data-text-*
+// attributes; numbers are written as the page's language writes them.
 (function () {
   "use strict";
   var page = document.getElementById("task-progress");
@@ -10,7 +11,11 @@
     var element = document.getElementById(id);
     if (element) { element.textContent = value; }
   }
-  function number(value) { return value === null ? "" : value.toLocaleString("en-US"); }
+  var language = document.documentElement.lang || undefined;
+  function number(value) { return value === null ? "" : value.toLocaleString(language); }
+  function sentence(name, key, value) {
+    return page.dataset[name].replace("%(" + key + ")s", value);
+  }
   function poll() {
     fetch(url, { credentials: "same-origin" })
       .then(function (response) { return response.json(); })
@@ -18,9 +23,10 @@
         if (state.finished) { window.location.reload(); return; }
         text("task-phase", state.phase_label);
         text("task-done", number(state.done));
-        text("task-total", state.total ? " of " + number(state.total) : "");
-        text("task-rate", state.rate ? number(state.rate) + " a second" : "");
-        text("task-left", state.seconds_left !== null ? "; about " + Math.round(state.seconds_left) + " s left" : "");
+        text("task-total", state.total ? sentence("textTotal", "total", number(state.total)) : "");
+        text("task-rate", state.rate ? sentence("textRate", "rate", number(state.rate)) : "");
+        text("task-left", state.seconds_left !== null
+          ? sentence("textLeft", "seconds", number(Math.round(state.seconds_left))) : "");
         if (state.cancelling) {
           var note = document.getElementById("task-cancelling");
           var button = document.getElementById("task-cancel");
