@@ -81,7 +81,8 @@ def test_stopping_quickstart_stops_runserver_and_its_embedded_server(
         assert worker_processes(pgdata)  # the task worker runs beside the server
         process.send_signal(stop)
         assert process.wait(timeout=30) == 0
-    assert wait_until_no_postgres(pgdata, timeout=15)
+    # Generous: a loaded machine (the suite runs in two processes) stops it slower.
+    assert wait_until_no_postgres(pgdata, timeout=60)
     assert runserver_processes(port) == []
     assert worker_processes(pgdata) == []
 
