@@ -148,6 +148,9 @@ MIDDLEWARE = [
     # runs it), compressed and with cache headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the one chosen with the header's switch (Django's set_language),
+    # else the browser's Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -308,6 +311,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The languages the admin's header offers; pgvector_admin ships a Korean catalogue.
+LANGUAGES = [("en", "English"), ("ko", "한국어")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
