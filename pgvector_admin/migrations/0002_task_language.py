@@ -6,36 +6,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pgvector_admin', '0001_initial'),
+        ("pgvector_admin", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='taskprogress',
-            name='language',
+            model_name="taskprogress",
+            name="language",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AlterField(
-            model_name='taskprogress',
-            name='created',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created'),
+            model_name="taskprogress",
+            name="created",
+            field=models.DateTimeField(auto_now_add=True, verbose_name="created"),
         ),
         migrations.AlterField(
-            model_name='taskprogress',
-            name='phase',
-            field=models.CharField(default='waiting', max_length=100, verbose_name='phase'),
+            model_name="taskprogress",
+            name="phase",
+            field=models.CharField(default="waiting", max_length=100, verbose_name="phase"),
         ),
         migrations.AlterField(
-            model_name='taskprogress',
-            name='started_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by'),
+            model_name="taskprogress",
+            name="started_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="started by",
+            ),
         ),
         migrations.AlterField(
-            model_name='taskprogress',
-            name='title',
-            field=models.CharField(max_length=300, verbose_name='title'),
+            model_name="taskprogress",
+            name="title",
+            field=models.CharField(max_length=300, verbose_name="title"),
         ),
     ]
