@@ -86,6 +86,7 @@ def tests(session: nox.Session, django: str) -> None:
         f"django~={django}.0",
         "psycopg[binary]",
         "hypothesis",
+        "polib",
         "pytest",
         "pytest-django",
     )

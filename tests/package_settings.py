@@ -27,6 +27,7 @@ PACKAGE_TESTS = [
     "tests/test_row_scoping.py",
     "tests/test_task_runs.py",
     "tests/test_text_search.py",
+    "tests/test_translations.py",
     "tests/test_vector_admin.py",
     "tests/test_vectors.py",
 ]

@@ -324,7 +324,7 @@ class VectorImportExportMixin(ImportMixin, ExportActionMixin, VectorAdminBase):
         context.update(self.admin_site.each_context(request))
         context.update(
             {
-                "title": "Import",
+                "title": _("Import"),
                 "form": import_form,
                 "opts": self.model._meta,
                 "media": self.media + import_form.media,

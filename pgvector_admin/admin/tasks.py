@@ -138,12 +138,26 @@ def phase_label(phase: str) -> str:
     return str(PHASE_LABELS.get(phase, phase))
 
 
+class PhaseFilter(admin.SimpleListFilter):
+    """The task list's filter by phase, each phase in words (as the list shows it)."""
+
+    title = gettext_lazy("phase")
+    parameter_name = "phase"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        phases = TaskProgress.objects.order_by("phase").values_list("phase", flat=True)
+        return [(phase, phase_label(phase)) for phase in phases.distinct()]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(phase=self.value()) if self.value() else queryset
+
+
 @admin.register(TaskProgress)
 class TaskProgressAdmin(admin.ModelAdmin):
     """Recent background tasks; a task's page shows its progress."""
 
     list_display = ["title", "phase_shown", "rows", "started_by", "created"]
-    list_filter = ["phase"]
+    list_filter = [PhaseFilter]
     change_form_template = "pgvector_admin/task_progress.html"
 
     @admin.display(description=gettext_lazy("phase"), ordering="phase")

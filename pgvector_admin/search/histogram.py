@@ -126,7 +126,9 @@ def histogram_svg(sample: DistanceSample) -> SafeString:
                 f'width="{max(bar_w - 1, 1):.1f}" height="{bar_h:.1f}" fill="#9bb3d6">'
                 "<title>"
                 + escape(
-                    ngettext("%(rows)s row from %(value)s", "%(rows)s rows from %(value)s", count)
+                    ngettext(
+                        "%(rows)s row from %(value)s", "%(rows)s rows from %(value)s", int(count)
+                    )
                     % {"rows": grouped(int(count)), "value": f"{left:.4g}"}
                 )
                 + "</title></rect>"
