@@ -147,6 +147,8 @@ def test_the_wheel_holds_the_package_and_nothing_of_the_demo(wheel: Path) -> Non
     assert "pgvector_admin/migrations/0001_initial.py" in names
     assert "pgvector_admin/templates/pgvector_admin/neighbours.html" in names
     assert "pgvector_admin/static/pgvector_admin/point_cloud.js" in names
+    # The Korean catalogue, compiled: Django reads the .mo.
+    assert "pgvector_admin/locale/ko/LC_MESSAGES/django.mo" in names
     metadata = (
         zipfile.ZipFile(wheel)
         .read(next(name for name in names if name.endswith("METADATA")))
