@@ -27,7 +27,10 @@ def _columns(cursor, table: str) -> list[str]:
 
 
 def _copy_rows(cursor, source: str, target: str) -> None:
-    columns = ", ".join(f'"{name}"' for name in _columns(cursor, source))
+    # The columns both tables have: the app's table may have gained some since (a
+    # task's language), which the old table never had.
+    shared = [name for name in _columns(cursor, source) if name in _columns(cursor, target)]
+    columns = ", ".join(f'"{name}"' for name in shared)
     cursor.execute(f'INSERT INTO "{target}" ({columns}) SELECT {columns} FROM "{source}"')
     if "id" in _columns(cursor, target):
         # The next new row's id comes after the copied ones.

@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -246,6 +248,7 @@ class VectorIndexAdminMixin(VectorAdminBase):
             "tasks_missing": tasks_missing() if may_manage and not tasks_available else "",
             "create_form": create_form,
             "health": self.vector_health(report),
+            "unserved": _searches(report.unserved),
         }
         status = 400 if create_form.errors else 200
         return TemplateResponse(request, self.index_template, context, status=status)
@@ -356,6 +359,18 @@ def tasks_missing() -> str:
         "background tasks, which are not installed here: %(install)s, add "
         "'django_tasks_db' to INSTALLED_APPS and run `manage.py db_worker`."
     ) % {"install": TASKS_EXTRA}
+
+
+def _searches(searches: list[tuple[Any, Any]]) -> SafeString:
+    """``<code>embedding</code> by L2 distance, …``: searches, as the index page lists them."""
+    return SafeString(
+        ", ".join(
+            format_html(
+                _("<code>{field}</code> by {metric}"), field=column.name, metric=metric.label
+            )
+            for column, metric in searches
+        )
+    )
 
 
 def _errors(form: forms.Form) -> str:
