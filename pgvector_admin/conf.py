@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "REPLICA_MAX_LAG": 30.0,
     # hnsw.ef_search for searches through an index with no saved setting (at least k).
     "DEFAULT_EF_SEARCH": 100,
+    # Past this many rows (the planner's estimate), a vector admin's changelist shows the
+    # estimate instead of counting every row; 0 counts always.
+    "COUNT_ESTIMATE_ABOVE": 100_000,
 }
 
 
@@ -55,6 +58,10 @@ _RULES: dict[str, tuple[Any, str]] = {
     "REPLICA_PREFIX": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
     "REPLICA_MAX_LAG": (_positive_number, "a positive number of seconds"),
     "DEFAULT_EF_SEARCH": (lambda v: _positive_int(v) and v <= 1000, "a whole number 1-1000"),
+    "COUNT_ESTIMATE_ABOVE": (
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        "a whole number of rows, 0 or more",
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -32,6 +33,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pgvector_admin.admin.embedding import VectorEmbeddingAdminMixin
+from pgvector_admin.admin.estimated_count import (
+    EstimatedCountPaginator,
+    estimating,
+    exact_count_asked,
+    table_is_large,
+    without_exact_count,
+)
 from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighboursForm, VectorSearchForm
 from pgvector_admin.admin.indexes import VectorIndexAdminMixin
 from pgvector_admin.admin.pictures import VectorPictureAdminMixin
@@ -276,8 +284,40 @@ class VectorAdminMixin(
             **kwargs,
         )
 
+    # The changelist's count
+
+    @property
+    def show_full_result_count(self) -> bool:  # type: ignore[override]
+        # No second count of the whole table when this request's list is estimated.
+        return not estimating.get()
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> Paginator:
+        # Its count is the planner's estimate while this request estimates.
+        return EstimatedCountPaginator(queryset, per_page, orphans, allow_empty_first_page)
+
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if exact_count_asked(request):
+            request.GET = without_exact_count(request.GET)
+            request.pgvector_exact_count = True  # type: ignore[attr-defined]
+        exact = getattr(request, "pgvector_exact_count", False)
+        large = table_is_large(self.model, self.model._default_manager.db)
+        token = estimating.set(large and not exact)
+        try:
+            return self._changelist(request, extra_context)
+        finally:
+            estimating.reset(token)
+
+    def _changelist(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None
     ) -> HttpResponse:
         # The list's conditions go with the vector search and the map: the rows shown.
         conditions = condition_params(request.GET, ignore=VECTOR_PARAMS)

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django import template
+from django.contrib.admin.templatetags.admin_list import pagination
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from pgvector_admin.admin.estimated_count import estimated, exact_count_url
 from pgvector_admin.numbers import grouped
 from pgvector_admin.search.outcome import SearchOutcome
 
@@ -82,6 +84,17 @@ def neighbour_rows(
 
 def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.6g}"
+
+
+@register.inclusion_tag("pgvector_admin/pagination.html", takes_context=True)
+def vector_pagination(context: dict[str, Any], cl: Any) -> dict[str, Any]:
+    """Django's pagination of a changelist, saying "about" when its count is the
+    planner's estimate (``pgvector_admin.admin.estimated_count``)."""
+    shown = pagination(cl)
+    request = context.get("request")
+    shown["estimated"] = estimated(cl.paginator)
+    shown["exact_count_url"] = exact_count_url(request) if request is not None else ""
+    return shown
 
 
 @register.filter
