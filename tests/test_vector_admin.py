@@ -370,3 +370,14 @@ def test_an_admin_without_actions_gets_no_find_similar_action(admin_client: Clie
     assert "find_similar" in quiet.get_actions(request)
     quiet.actions = None
     assert quiet.get_actions(request) == {}
+
+
+def test_the_action_checkbox_is_djangos_own_html(documents) -> None:
+    from django.contrib import admin as django_admin
+
+    from tests.vector_models.models import Document
+
+    model_admin = django_admin.site._registry[Document]
+    for obj in Document.objects.order_by("pk")[:3]:
+        stock = django_admin.ModelAdmin.action_checkbox(model_admin, obj)
+        assert model_admin.action_checkbox(obj) == stock
