@@ -20,7 +20,7 @@ import argparse
 import random
 import time
 
-from common import setup_django, summary, timed
+from common import print_ratio_table, setup_django, timed
 
 
 def load(rows: int) -> None:
@@ -97,17 +97,9 @@ def main() -> None:
                 continue
             samples[name] += timed(run, 1)
 
-    floor = summary(samples["stock change page"])["p50"]
     print(f"\n{args.rows:,} rows, interleaved: {args.requests} requests each "
           f"({args.exact_requests} for the counting pages)\n")  # fmt: skip
-    print("| page | p50 ms | p90 ms | p50 / stock change page |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, values in samples.items():
-        figures = summary(values)
-        print(
-            f"| {name} | {figures['p50']:.1f} | {figures['p90']:.1f} | "
-            f"{figures['p50'] / floor:.2f}x |"
-        )
+    print_ratio_table(samples, "stock change page")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,28 @@ def timed(run: Callable[[], object], repeat: int) -> list[float]:
     return samples
 
 
+def print_ratio_table(
+    samples: dict[str, list[float]],
+    floor: str,
+    *,
+    extra: dict[str, str] | None = None,
+    extra_name: str = "",
+) -> None:
+    """A Markdown table of each page's p50 and p90 and its p50 against ``floor``'s
+    (``extra``: one more column, ``extra_name``, by page)."""
+    base = summary(samples[floor])["p50"]
+    head = f" {extra_name} |" if extra else ""
+    print(f"| page |{head} p50 ms | p90 ms | p50 / {floor} |")
+    print("| --- |" + (" ---: |" if extra else "") + " ---: | ---: | ---: |")
+    for name, values in samples.items():
+        figures = summary(values)
+        cell = f" {extra[name]} |" if extra else ""
+        print(
+            f"| {name} |{cell} {figures['p50']:.1f} | {figures['p90']:.1f} | "
+            f"{figures['p50'] / base:.2f}x |"
+        )
+
+
 def summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     return {

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import random
 
-from common import ensure_rows, setup_django, summary, timed
+from common import ensure_rows, print_ratio_table, setup_django, timed
 
 
 def main() -> None:
@@ -72,16 +72,9 @@ def main() -> None:
             path = address()
             samples[name] += timed(lambda path=path: get(path), 1)
 
-    floor = summary(samples["stock change page (Django)"])["p50"]
     print(f"\n{args.rows:,} rows, {args.requests} requests each, interleaved\n")
-    print("| page | statements | p50 ms | p90 ms | p50 / stock change page |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, values in samples.items():
-        figures = summary(values)
-        print(
-            f"| {name} | {statements[name]} | {figures['p50']:.1f} | {figures['p90']:.1f} | "
-            f"{figures['p50'] / floor:.2f}x |"
-        )
+    counts = {name: str(count) for name, count in statements.items()}
+    print_ratio_table(samples, "stock change page (Django)", extra=counts, extra_name="statements")
 
 
 if __name__ == "__main__":

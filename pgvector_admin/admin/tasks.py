@@ -87,7 +87,6 @@ PHASE_LABELS = {
     "embedding": gettext_lazy("embedding the rows"),
     "sampling the queries": gettext_lazy("sampling the queries"),
     "exact answers": gettext_lazy("computing the exact answers"),
-    "measuring": gettext_lazy("measuring"),
     "done": gettext_lazy("done"),
     "failed": gettext_lazy("failed"),
     "cancelled": gettext_lazy("cancelled"),

@@ -318,12 +318,11 @@ class VectorAdminMixin(
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if exact_count_asked(request):
+        exact = exact_count_asked(request)
+        if exact:
             request.GET = without_exact_count(request.GET)
-            request.pgvector_exact_count = True  # type: ignore[attr-defined]
-        exact = getattr(request, "pgvector_exact_count", False)
-        large = table_is_large(self.model, self.model._default_manager.db)
-        token = estimating.set(large and not exact)
+        large = not exact and table_is_large(self.model, self.model._default_manager.db)
+        token = estimating.set(large)
         try:
             return self._changelist(request, extra_context)
         finally:
