@@ -51,8 +51,8 @@ def index_scans_only(monkeypatch: pytest.MonkeyPatch) -> None:
     enough for the planner to choose the index by itself."""
     original = searches.search_settings
 
-    def settings(*, k: int, exact: bool, index: VectorIndex | None = None):
-        chosen = original(k=k, exact=exact, index=index)
+    def settings(*, k: int, exact: bool, index: VectorIndex | None = None, **kwargs: Any):
+        chosen = original(k=k, exact=exact, index=index, **kwargs)
         return chosen if exact or index is None else {**chosen, "enable_seqscan": "off"}
 
     monkeypatch.setattr(searches, "search_settings", settings)

@@ -25,6 +25,8 @@ PACKAGE_TESTS = [
     "tests/test_index_shapes.py",
     "tests/test_metrics.py",
     "tests/test_row_scoping.py",
+    "tests/test_row_urls.py",
+    "tests/test_table_state.py",
     "tests/test_task_runs.py",
     "tests/test_text_search.py",
     "tests/test_translations.py",

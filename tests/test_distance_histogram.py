@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from pgvector_admin.search.histogram import distance_sample, histogram_svg, ordinal
 from pgvector_admin.vectors.fields import vector_columns
 from pgvector_admin.vectors.metrics import COSINE
-from tests.vector_data import admin_url, as_array
+from tests.vector_data import admin_url, as_array, distances_of
 from tests.vector_models.models import Document
 
 pytestmark = pytest.mark.django_db
@@ -66,11 +66,44 @@ def test_the_search_and_similar_pages_show_how_near_the_neighbours_are(
     admin_client: Client, documents
 ) -> None:
     similar = admin_client.get(admin_url(Document, "similar", documents[3].pk), {"k": "5"})
-    html = similar.content.decode()
-    assert "How near are they?" in html
-    assert '<svg class="distance-histogram"' in html
+    assert "How near are they?" in similar.content.decode()
+    # The page carries no sample: its histogram is asked for after it, with its query.
+    assert "distance-histogram" not in similar.content.decode()
+    distances = distances_of(admin_client, similar)
+    assert distances.status_code == 200
+    html = distances.content.decode()
+    assert html.count('<svg class="distance-histogram"') == 1
     assert "every one of the table's 299 rows" in html  # the row itself left out
     assert "as near as the 5th neighbour" in html
+    assert "<html" not in html  # a part of the page, not a page
+    # Followed as a link, without the page's script: a page of its own.
+    page = admin_client.get(distances.request["PATH_INFO"] + "?k=5")
+    assert page.status_code == 200
+    assert "<html" in page.content.decode()
+    assert '<svg class="distance-histogram"' in page.content.decode()
+    assert f'href="{admin_url(Document, "similar", documents[3].pk)}?k=5"' in page.content.decode()
+
+    vector = ",".join(str(value) for value in documents[0].embedding)
+    search = admin_client.get(admin_url(Document, "search"), {"vector": vector, "k": "3"})
+    html = distances_of(admin_client, search).content.decode()
+    assert "every one of the table's 300 rows" in html
+    assert "as near as the 3rd neighbour" in html
+
+
+def test_the_histogram_says_why_it_cannot_be_drawn(admin_client: Client, documents) -> None:
+    bad = admin_client.get(admin_url(Document, "search/distances"), {"vector": "1,2", "k": "3"})
+    assert bad.status_code == 400
+    assert bad["Content-Type"].startswith("text/plain")
+    assert "dimensions" in bad.content.decode()
+    missing = admin_client.get(admin_url(Document, "similar/distances", 10**9))
+    assert missing.status_code == 404
+    assert "No document with id" in missing.content.decode()
+
+
+def test_the_pages_read_no_sample_of_the_table(admin_client: Client, documents) -> None:
+    with CaptureQueriesContext(connection) as page:
+        admin_client.get(admin_url(Document, "similar", documents[3].pk), {"k": "5"})
+    assert not any("TABLESAMPLE" in q["sql"] or "sampled_distance" in q["sql"] for q in page)
 
 
 @pytest.mark.parametrize(

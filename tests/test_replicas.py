@@ -135,7 +135,7 @@ def test_searches_the_pictures_and_the_changelist_read_from_the_standby(
     )
     assert "behind the primary" in found["page"]["server"]
     assert found["first"]
-    # The search, its plan and the histogram's sample: all on the standby.
+    # The search and its plan: both on the standby.
     assert found["replica_vector_queries"] >= 2, found
     assert found["primary_vector_queries"] == 0
     assert found["points"] == 200
@@ -163,8 +163,8 @@ def test_the_toolbar_panel_names_the_standby_that_ran_each_vector_query(
                           "verdict": "uses index item_embedding_hnsw_idx" in text}))
         """,
     )
-    # The search and the histogram's sample, each on the standby, with its lag.
-    assert len(found["servers"]) >= 2
+    # The search, on the standby, with its lag.
+    assert len(found["servers"]) >= 1
     assert all(
         server.startswith(f"replica_1 (127.0.0.1:{standby.port}), a standby")
         for server in found["servers"]

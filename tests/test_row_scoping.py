@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
+from tests.vector_data import distances_of
 from tests.vector_models.models import Note
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,9 @@ def test_search_and_its_csv_and_points_stay_inside_the_users_rows(tenants, condi
     assert outcome.recall == 1.0
     assert_no_bob(page.content, bobs)
     # The histogram's sample: Alice's six rows, not twelve.
-    assert len(page.context["distance_sample"].distances) == len(alices)
+    distances = distances_of(client, page)
+    assert len(distances.context["distance_sample"].distances) == len(alices)
+    assert_no_bob(distances.content, bobs)
 
     csv = client.get(f"{BASE}search/", {**QUERY, **conditions, "format": "csv"})
     assert_no_bob(csv.content, bobs)
@@ -77,7 +80,9 @@ def test_similar_and_its_points_stay_inside_the_users_rows(tenants, conditions) 
     assert page.status_code == 200
     assert {n.id for n in page.context["outcome"].neighbours} == {n.pk for n in alices[1:]}
     assert_no_bob(page.content, bobs)
-    assert len(page.context["distance_sample"].distances) == len(alices) - 1
+    distances = distances_of(client, page)
+    assert len(distances.context["distance_sample"].distances) == len(alices) - 1
+    assert_no_bob(distances.content, bobs)
     csv = client.get(f"{BASE}{alices[0].pk}/similar/", {**conditions, "format": "csv"})
     assert_no_bob(csv.content, bobs)
     points = client.get(f"{BASE}{alices[0].pk}/similar/points/", conditions)
@@ -93,6 +98,9 @@ def test_another_users_row_has_no_similar_page_nor_points(tenants) -> None:
     points = client.get(f"{BASE}{bobs[0].pk}/similar/points/")
     assert points.status_code == 404
     assert_no_bob(points.content, bobs)
+    distances = client.get(f"{BASE}{bobs[0].pk}/similar/distances/")
+    assert distances.status_code == 404
+    assert_no_bob(distances.content, bobs)
 
 
 @pytest.mark.parametrize("conditions", [{}, {"q": "alice"}], ids=["unfiltered", "filtered"])

@@ -143,7 +143,7 @@ def test_a_short_index_scan_is_replaced_by_the_exact_answer(monkeypatch) -> None
     create_items(random_vectors(200, seed=8))
 
     # Without the iterative scan an HNSW scan stops at ef_search (40) rows at most.
-    def plain_index_scan(*, k: int, exact: bool, index: object = None) -> dict[str, str]:
+    def plain_index_scan(*, k: int, exact: bool, **_: object) -> dict[str, str]:
         if exact:
             return {"enable_indexscan": "off"}
         return {"hnsw.iterative_scan": "off", "enable_seqscan": "off"}
@@ -163,7 +163,7 @@ def test_recall_is_measured_against_a_fresh_exact_scan(monkeypatch) -> None:
     monkeypatch.setattr(
         searches,
         "search_settings",
-        lambda *, k, exact, index=None: (
+        lambda *, k, exact, **_: (
             {"enable_indexscan": "off"}
             if exact
             else {"hnsw.ef_search": "1", "enable_seqscan": "off"}

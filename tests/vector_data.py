@@ -5,7 +5,9 @@ numpy, and the comparison of a results CSV with it."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -130,3 +132,11 @@ def assert_same_answer(rows: list[dict[str, str]], expected: list[tuple[Any, flo
     got_ids = [int(row["id"]) for row in rows]
     for pk in distinct:
         assert pk in got_ids
+
+
+def distances_of(client: Any, page: Any) -> Any:
+    """The distance histogram a search or similar ``page`` asks for after it loads (its
+    ``data-distances-url``), fetched as the page's script does."""
+    found = re.search(r'data-distances-url="([^"]+)"', page.content.decode())
+    assert found, "the page asks for no histogram"
+    return client.get(html.unescape(found.group(1)), headers={"X-Pgvector-Admin-Part": "1"})

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import format_lazy
@@ -32,6 +33,7 @@ from pgvector_admin.indexes.tuning import DEFAULT_QUERIES, DEFAULT_TARGET, Curve
 from pgvector_admin.models import SearchDefault, TaskProgress
 from pgvector_admin.numbers import grouped
 from pgvector_admin.search.scan_settings import setting_source
+from pgvector_admin.search.table_state import table_cache
 from pgvector_admin.tasks.jobs import start_curve, start_index_change
 from pgvector_admin.tasks.permissions import MANAGE_PERMISSION
 from pgvector_admin.vectors.fields import vector_columns
@@ -200,7 +202,16 @@ class VectorIndexAdminMixin(VectorAdminBase):
         wanted = getattr(self, "vector_metric", None)
         metric = next((m for m in column.metrics if m.name == wanted), column.metrics[0])
         model = self.model
-        return health_warnings(model, column=column, metric=metric, report=report)
+        if report is not None:
+            return health_warnings(model, column=column, metric=metric, report=report)
+        # The changelist's: kept while the table's indexes and statistics are unchanged
+        # (about ten catalogue statements and a plan, on every view of the list).
+        return table_cache.get(
+            model._meta.db_table,
+            ("health", column.name, metric.name, translation.get_language()),
+            lambda: health_warnings(model, column=column, metric=metric),
+            statistics=True,
+        )
 
     def may_build_indexes(self, request: HttpRequest) -> bool:
         """Whether ``request.user`` may create, rebuild and drop vector indexes."""

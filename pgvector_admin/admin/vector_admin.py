@@ -21,6 +21,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -34,6 +35,7 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pgvector_admin.admin.distances import VectorDistanceAdminMixin
 from pgvector_admin.admin.embedding import VectorEmbeddingAdminMixin
 from pgvector_admin.admin.estimated_count import (
     EstimatedCountPaginator,
@@ -46,6 +48,7 @@ from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighboursForm, Vect
 from pgvector_admin.admin.indexes import VectorIndexAdminMixin
 from pgvector_admin.admin.pictures import VectorPictureAdminMixin
 from pgvector_admin.admin.request_checks import refusing_unreadable
+from pgvector_admin.admin.row_urls import row_url
 from pgvector_admin.embedders.base import EmbedderError, checked_vectors
 from pgvector_admin.embedders.fields import TextEmbedding
 from pgvector_admin.features import IMPORTS_INSTALLED
@@ -56,7 +59,6 @@ from pgvector_admin.search.conditions import (
     condition_params,
     read_conditions,
 )
-from pgvector_admin.search.histogram import distance_sample, histogram_svg, ordinal
 from pgvector_admin.search.hybrid import text_search
 from pgvector_admin.search.keywords import keyword_indexes
 from pgvector_admin.search.outcome import SearchOutcome
@@ -96,7 +98,11 @@ VECTOR_PARAMS = {
 
 
 class VectorAdminMixin(
-    VectorEmbeddingAdminMixin, VectorPictureAdminMixin, VectorIndexAdminMixin, TransferMixin
+    VectorEmbeddingAdminMixin,
+    VectorDistanceAdminMixin,
+    VectorPictureAdminMixin,
+    VectorIndexAdminMixin,
+    TransferMixin,
 ):
     """Mix into a ``ModelAdmin`` (before it) to give its model the vector pages, and
     CSV/TSV/JSON import and export (``VectorImportExportMixin``, when
@@ -185,7 +191,7 @@ class VectorAdminMixin(
     def similar_link(self, obj: Any) -> str:
         if obj.pk is None:
             return "—"
-        url = reverse(f"admin:{self.url_name('similar')}", args=[obj.pk])
+        url = row_url(f"admin:{self.url_name('similar')}", obj.pk, current_app=self.admin_site.name)
         return format_html('<a href="{}" class="similar-link">{}</a>', url, _("similar rows"))
 
     # Action
@@ -296,6 +302,9 @@ class VectorAdminMixin(
             default_metric=self.vector_metric,
             **kwargs,
         )
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return VectorChangeList
 
     # The changelist's count
 
@@ -528,19 +537,26 @@ class VectorAdminMixin(
             else:
                 points = reverse(f"admin:{self.url_name('search_points')}")
             context["points_url"] = f"{points}?{request.GET.urlencode()}"
-            sample = distance_sample(
-                column=outcome.column,
-                vector=outcome.vector,
-                metric=outcome.metric,
-                neighbours=[n.distance(outcome.metric) for n in outcome.neighbours if n.distances],
-                exclude_id=outcome.exclude_id,
-                within=conditions.queryset,
-            )
-            context["distance_sample"] = sample
-            context["distance_picture"] = histogram_svg(sample)
-            context["kth"] = ordinal(len(outcome.neighbours))
+            # The histogram too is asked for after the page (pgvector_admin.admin.distances).
+            if target is not None:
+                distances = reverse(f"admin:{self.url_name('similar_distances')}", args=[target.pk])
+            else:
+                distances = reverse(f"admin:{self.url_name('search_distances')}")
+            context["distances_url"] = f"{distances}?{request.GET.urlencode()}"
         status = 400 if form.is_bound and form.errors else 200
         return TemplateResponse(request, self.neighbours_template, context, status=status)
+
+
+class VectorChangeList(ChangeList):
+    """Django's changelist, its rows' links reversed once for the page
+    (``pgvector_admin.admin.row_urls``) instead of once a link."""
+
+    def url_for_result(self, result: Any) -> str:
+        return row_url(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            getattr(result, self.pk_attname),
+            current_app=self.model_admin.admin_site.name,
+        )
 
 
 class VectorModelAdmin(VectorAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]

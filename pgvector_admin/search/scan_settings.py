@@ -9,8 +9,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from pgvector_admin.conf import app_settings
-from pgvector_admin.search.catalogue import VectorIndex
+from pgvector_admin.search.catalogue import VectorIndex, column_indexes
 from pgvector_admin.search.limits import MAX_EF_SEARCH
+from pgvector_admin.search.table_state import table_cache
+from pgvector_admin.vectors.fields import VectorColumn
 
 # The settings a vector search may depend on, read back after they are set.
 REPORTED_SETTINGS = {
@@ -24,7 +26,30 @@ REPORTED_SETTINGS = {
 }
 
 
-def search_settings(*, k: int, exact: bool, index: VectorIndex | None = None) -> dict[str, str]:
+# Said for ``saved``: look the saved setting up (``None`` says there is none).
+LOOK_UP: Any = object()
+
+
+def search_facts(column: VectorColumn) -> tuple[list[VectorIndex], dict[str, Any]]:
+    """The vector indexes on ``column`` and the ``SearchDefault`` saved for each (by
+    index name): kept by the process while the table's catalogue is unchanged
+    (``pgvector_admin.search.table_state``), so a search reads one stamp instead."""
+
+    def read() -> tuple[list[VectorIndex], dict[str, Any]]:
+        from pgvector_admin.models import SearchDefault
+
+        indexes = column_indexes(column)
+        saved = SearchDefault.objects.filter(
+            index_name__in=[index.name for index in indexes]
+        ).select_related("saved_by")
+        return indexes, {default.index_name: default for default in saved}
+
+    return table_cache.get(column.table, ("search", column.column), read)
+
+
+def search_settings(
+    *, k: int, exact: bool, index: VectorIndex | None = None, saved: Any = LOOK_UP
+) -> dict[str, str]:
     """The ``SET LOCAL`` settings a search of ``k`` rows through ``index`` runs with.
 
     Exact: index scans off, so PostgreSQL reads every row and sorts. Through an HNSW
@@ -41,7 +66,8 @@ def search_settings(*, k: int, exact: bool, index: VectorIndex | None = None) ->
         return {"enable_indexscan": "off"}
     if index is None:
         return {}
-    saved = saved_default(index)
+    if saved is LOOK_UP:
+        saved = saved_default(index)
     if index.method == "ivfflat":
         lists = index.lists or 1
         probes = saved.value if saved else max(1, math.ceil(math.sqrt(lists)))
@@ -65,11 +91,13 @@ def saved_default(index: VectorIndex | None) -> Any:
     return SearchDefault.objects.filter(index_name=index.name).select_related("saved_by").first()
 
 
-def setting_source(index: VectorIndex | None, k: int) -> str:
-    """Where a search's ``ef_search`` (or ``probes``) through ``index`` came from."""
+def setting_source(index: VectorIndex | None, k: int, *, saved: Any = LOOK_UP) -> str:
+    """Where a search's ``ef_search`` (or ``probes``) through ``index`` came from
+    (``saved``: the ``SearchDefault`` for it, when already looked up)."""
     if index is None:
         return ""
-    saved = saved_default(index)
+    if saved is LOOK_UP:
+        saved = saved_default(index)
     if saved is not None:
         raised = _(" (raised to k)") if index.method == "hnsw" and k > saved.value else ""
         return saved.describe() + raised

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from pgvector_admin.db.local_settings import local_settings
 from pgvector_admin.indexes.shapes import IndexShape
 from pgvector_admin.replicas import answered_by, replica_aliases, server_facts
-from pgvector_admin.search.catalogue import VectorIndex, column_indexes
+from pgvector_admin.search.catalogue import VectorIndex
 from pgvector_admin.search.distance_query import distance_queryset
 from pgvector_admin.search.index_choice import (
     DIRECT,
@@ -32,7 +32,12 @@ from pgvector_admin.search.limits import MAX_K
 from pgvector_admin.search.outcome import Neighbour, SearchOutcome, scan_bound
 from pgvector_admin.search.plans import plan_of, scanned_index
 from pgvector_admin.search.recall import recall_at_k
-from pgvector_admin.search.scan_settings import REPORTED_SETTINGS, search_settings, setting_source
+from pgvector_admin.search.scan_settings import (
+    REPORTED_SETTINGS,
+    search_facts,
+    search_settings,
+    setting_source,
+)
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
 
@@ -66,7 +71,7 @@ def nearest(
     """
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
-    indexes = column_indexes(column)
+    indexes, saved_defaults = search_facts(column)
     index = index_for(column, metric, indexes)
     query = {"column": column, "vector": vector, "metric": metric, "exclude_id": exclude_id}
     # The true answer's query: what exact mode runs, and what recall is measured against.
@@ -80,7 +85,8 @@ def nearest(
     queryset = distance_queryset(**query, index=served, k=k, within=within)[:k]
     started = time.perf_counter()
     scanned = rerank_candidates(k) if shape is not None and shape.quantized else k
-    settings = search_settings(k=scanned, exact=exact, index=index)
+    saved = saved_defaults.get(index.name) if index is not None else None
+    settings = search_settings(k=scanned, exact=exact, index=index, saved=saved)
     reported = REPORTED_SETTINGS[index.method if index is not None else "hnsw"]
     # Under a condition, how many tuples the index scan visited is worth its cost: the
     # statement is run a second time, under EXPLAIN ANALYZE, to count them.
@@ -107,7 +113,7 @@ def nearest(
         seconds=0.0,
         filtered=within is not None,
         max_distance=max_distance,
-        setting_source="" if exact else setting_source(index, scanned),
+        setting_source="" if exact else setting_source(index, scanned, saved=saved),
         vector=vector,
         exclude_id=exclude_id,
     )

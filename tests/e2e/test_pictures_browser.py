@@ -172,8 +172,14 @@ def test_without_javascript_the_search_page_keeps_its_table_and_says_why_no_pict
             "The 3-d picture needs JavaScript; the table above has every neighbour and its "
             "distances."
         )
-        expect(page.locator("svg.distance-histogram")).to_be_visible()
         expect(page.locator(".point-cloud")).not_to_have_attribute("data-drawn", re.compile("."))
+        # The histogram is asked for by a script: without one, it is a link away.
+        expect(page.locator("svg.distance-histogram")).to_have_count(0)
+        page.locator(".distance-box-status a").click()
+        expect(page.locator("svg.distance-histogram")).to_be_visible()
+        expect(page.locator("#content-main")).to_contain_text("as near as the 5th neighbour")
+        page.get_by_role("link", name="Back to the results").click()
+        expect(page.locator("#neighbours tbody tr")).to_have_count(5)
     finally:
         context.close()
 
