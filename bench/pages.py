@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import random
 
-from common import ensure_rows, print_ratio_table, setup_django, timed
+from common import ensure_rows, print_ratio_table, setup_django, timed, warm_index
 
 
 def main() -> None:
@@ -33,6 +33,7 @@ def main() -> None:
 
     settings.ROOT_URLCONF = "bench.changelist_urls"
     ensure_rows(args.rows)
+    print(f"Index warmed by 3,000 searches in {warm_index():.1f} s.")
     User.objects.filter(username="bench").delete()
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.create_superuser("bench", "", "bench"))
@@ -47,10 +48,12 @@ def main() -> None:
     items = "/admin/catalog/item"
     pages = {
         "stock change page (Django)": lambda: f"/stock/catalog/item/{pk()}/change/",
+        "Django's changelist without its count": lambda: "/uncounted/catalog/item/",
         "vector changelist": lambda: f"{items}/",
         "search page": lambda: f"{items}/search/?vector={vector()}&k=10",
         "similar page": lambda: f"{items}/{pk()}/similar/?k=10",
         "similar page's points": lambda: f"{items}/{pk()}/similar/points/?k=10",
+        "similar page's histogram": lambda: f"{items}/{pk()}/similar/distances/?k=10",
         "map page": lambda: f"{items}/map/",
         "map's points": lambda: f"{items}/map/points/",
         "index page": lambda: f"{items}/indexes/",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 
-from common import ensure_rows, setup_django, summary, timed
+from common import ensure_rows, setup_django, summary, timed, warm_index
 
 
 def main() -> None:
@@ -41,6 +41,7 @@ def main() -> None:
     from pgvector_admin.vectors.metrics import COSINE
 
     ensure_rows(args.rows)
+    print(f"Index warmed by 3,000 searches in {warm_index():.1f} s.")
     column = VectorColumn.of(Item, "embedding")
     User.objects.filter(username="bench").delete()
     client = Client(HTTP_HOST="127.0.0.1")

@@ -74,12 +74,17 @@ def nearest(
     indexes, saved_defaults = search_facts(column)
     index = index_for(column, metric, indexes)
     query = {"column": column, "vector": vector, "metric": metric, "exclude_id": exclude_id}
+
     # The true answer's query: what exact mode runs, and what recall is measured against.
-    exact_queryset = distance_queryset(**query, within=within)[:k]
+    # Built only when needed (a condition, a fall-back, recall): a queryset costs about
+    # half a millisecond to make.
+    def exact_queryset() -> QuerySet[Any]:
+        return distance_queryset(**query, within=within)[:k]
+
     if within is not None and not exact:
         # A partial index serves a condition that implies its predicate: the planner
         # decides, so ask it.
-        index = _partial_index_used(exact_queryset, column, metric, indexes) or index
+        index = _partial_index_used(exact_queryset(), column, metric, indexes) or index
     served = None if exact else index
     shape = served.shape if served is not None else None
     queryset = distance_queryset(**query, index=served, k=k, within=within)[:k]
@@ -134,7 +139,7 @@ def nearest(
             )
             exact_settings = search_settings(k=k, exact=True)
             rows, outcome.sql, outcome.plan, outcome.settings = run_recorded(
-                exact_queryset, exact_settings, reported
+                exact_queryset(), exact_settings, reported
             )
             outcome.fell_back_to_exact = True
     outcome.neighbours = neighbours_of(_within_distance(rows, metric, max_distance), column)
@@ -147,7 +152,7 @@ def nearest(
             outcome.server = server_facts(queryset.db)
         outcome.skipped_servers = list(answer.skipped) if answer is not None else []
     if with_recall:
-        outcome.recall = _recall(outcome, exact_queryset)
+        outcome.recall = _recall(outcome, exact_queryset())
     return outcome
 
 

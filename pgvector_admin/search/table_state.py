@@ -36,7 +36,7 @@ class TableStamp:
     statistics: tuple[Any, ...]
 
 
-def _stamp_sql() -> str:
+def _stamp_sql(*, statistics: bool = True) -> str:
     from pgvector_admin.models import SearchDefault
 
     saved = connections["default"].ops.quote_name(SearchDefault._meta.db_table)
@@ -54,18 +54,23 @@ def _stamp_sql() -> str:
             WHERE d.index_name IN (SELECT c.relname FROM pg_index i
                                      JOIN pg_class c ON c.oid = i.indexrelid
                                     WHERE i.indrelid = r.oid)),
-          t.reltuples, t.relpages, pg_relation_size(r.oid), pg_stat_get_dead_tuples(r.oid),
-          pg_stat_get_last_vacuum_time(r.oid), pg_stat_get_last_autovacuum_time(r.oid),
-          pg_stat_get_last_analyze_time(r.oid), pg_stat_get_last_autoanalyze_time(r.oid),
-          current_setting('maintenance_work_mem')
+          {_STATISTICS if statistics else "NULL"}
         FROM (SELECT to_regclass(%s) AS oid) r LEFT JOIN pg_class t ON t.oid = r.oid
     """
 
 
-def table_stamp(table: str, *, using: str = "default") -> TableStamp:
-    """``table``'s stamp on the database ``using``: one statement."""
+_STATISTICS = """
+          t.reltuples, t.relpages, pg_relation_size(r.oid), pg_stat_get_dead_tuples(r.oid),
+          pg_stat_get_last_vacuum_time(r.oid), pg_stat_get_last_autovacuum_time(r.oid),
+          pg_stat_get_last_analyze_time(r.oid), pg_stat_get_last_autoanalyze_time(r.oid),
+          current_setting('maintenance_work_mem')"""
+
+
+def table_stamp(table: str, *, using: str = "default", statistics: bool = True) -> TableStamp:
+    """``table``'s stamp on the database ``using``: one statement (without
+    ``statistics``, its catalogue part alone, a little cheaper)."""
     with connections[using].cursor() as cursor:
-        cursor.execute(_stamp_sql(), [table])
+        cursor.execute(_stamp_sql(statistics=statistics), [table])
         row = cursor.fetchone()
     return TableStamp(catalogue=(tuple(row[0]), tuple(row[1])), statistics=tuple(row[2:]))
 
@@ -89,7 +94,7 @@ class StampedCache:
     ) -> Value:
         """The value ``make()`` gives for ``key`` on ``table``: the kept one while the
         table's catalogue (with ``statistics``, its statistics too) is unchanged."""
-        stamp = table_stamp(table, using=using)
+        stamp = table_stamp(table, using=using, statistics=statistics)
         checked = (stamp.catalogue, stamp.statistics) if statistics else stamp.catalogue
         where = (using, table, key)
         with self._lock:
