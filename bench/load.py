@@ -10,6 +10,9 @@ For each table size, on the benchmark database and in the same run:
              settings; "similar" also fetches the row's embedding first. The ceiling.
   runserver  `manage.py runserver --noreload`: one process, a thread per request.
   gunicorn   `manage.py serve --workers N`: N processes, DEBUG off.
+The pages: search, similar, and Django's own change page of a row of the same table
+(a plain ModelAdmin at /stock/, bench/changelist_urls.py): the floor an admin page
+has. `--gunicorn-only` leaves runserver out.
 Both servers run production settings over plain HTTP (as behind a proxy that ends
 TLS). Each of `--clients` client threads requests the page (k=10, random vector or
 random row, a logged-in staff session) as fast as it is answered, for `--seconds`,
@@ -37,7 +40,9 @@ from dataclasses import dataclass, field
 
 from common import BASE_DIR, BENCH_DATABASE, ensure_rows, setup_django
 
-PAGES = ("search", "similar")
+PAGES = ("search", "similar", "stock change page")
+# Raw SQL stands for the vector pages' own queries; the stock page has none of ours.
+RAW_PAGES = ("search", "similar")
 K = 10
 
 
@@ -67,14 +72,20 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument(
+        "--gunicorn-only", action="store_true", help="leave runserver out (the pages' ratios)"
+    )
     args = parser.parse_args()
 
     setup_django()
     for rows in args.rows:
-        report(rows, measure(rows, args.clients, args.seconds, args.workers), args)
+        figures = measure(rows, args.clients, args.seconds, args.workers, args.gunicorn_only)
+        report(rows, figures, args)
 
 
-def measure(rows: int, clients: int, seconds: float, workers: int) -> dict[str, dict[str, Phase]]:
+def measure(
+    rows: int, clients: int, seconds: float, workers: int, gunicorn_only: bool = False
+) -> dict[str, dict[str, Phase]]:
     """Raw SQL, runserver and gunicorn, each on both pages, at ``rows`` rows."""
     from django.contrib.auth.models import User
     from django.test import Client
@@ -89,7 +100,7 @@ def measure(rows: int, clients: int, seconds: float, workers: int) -> dict[str, 
     session = maker.cookies["sessionid"].value
 
     results: dict[str, dict[str, Phase]] = {"raw SQL": {}, "runserver": {}, "gunicorn": {}}
-    for page in PAGES:
+    for page in RAW_PAGES:
         with raw_sql_client(page, ids) as request:
             results["raw SQL"][page] = run_clients(
                 request, clients, seconds, application=application_name("raw")
@@ -98,6 +109,8 @@ def measure(rows: int, clients: int, seconds: float, workers: int) -> dict[str, 
         "runserver": ["runserver", "--noreload"],
         "gunicorn": ["serve", "--no-migrate", "--workers", str(workers)],
     }
+    if gunicorn_only:
+        del servers["runserver"], results["runserver"]
     for name, command in servers.items():
         with served(command, log_name=name) as port:
             for page in PAGES:
@@ -128,14 +141,16 @@ def report(rows: int, results: dict[str, dict[str, Phase]], args: argparse.Names
             for error in phase.errors[:10]:
                 print(f"  error: {error}")
     print()
-    for page in PAGES:
-        gunicorn = results["gunicorn"][page].per_second
-        runserver = results["runserver"][page].per_second
+    served = results["gunicorn"]
+    for page in RAW_PAGES:
+        gunicorn = served[page].per_second
         raw = results["raw SQL"][page].per_second
-        print(
-            f"{page}: gunicorn / runserver = {gunicorn / runserver:.2f}x; "
-            f"gunicorn / raw SQL = {gunicorn / raw:.2f} of the ceiling ({raw:.0f} queries/s)"
-        )
+        against = f"gunicorn / raw SQL = {gunicorn / raw:.2f} of the ceiling ({raw:.0f} queries/s)"
+        if "runserver" in results:
+            runserver = results["runserver"][page].per_second
+            against = f"gunicorn / runserver = {gunicorn / runserver:.2f}x; {against}"
+        stock = served["stock change page"].per_second
+        print(f"{page}: {against}; against the stock change page {gunicorn / stock:.2f}x")
 
 
 def run_clients(
@@ -193,6 +208,8 @@ def http_client(
     def request(rng: random.Random) -> str | None:
         if page == "search":
             path = f"/admin/catalog/item/search/?vector={random_vector(rng)}&k={K}"
+        elif page == "stock change page":
+            path = f"/stock/catalog/item/{rng.choice(ids)}/change/"
         else:
             path = f"/admin/catalog/item/{rng.choice(ids)}/similar/?k={K}"
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -202,7 +219,8 @@ def http_client(
             body = response.read()
         finally:
             conn.close()
-        if response.status != 200 or body.count(b'class="similar-row"') != K:
+        rows = body.count(b'class="similar-row"')
+        if response.status != 200 or (page in RAW_PAGES and rows != K):
             return f"{page} {path}: HTTP {response.status}"
         return None
 
@@ -281,6 +299,8 @@ def served(command: list[str], *, log_name: str) -> Iterator[int]:
         f"{BENCH_DATABASE}?application_name={application_name(log_name)}",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
+        # The demo's URLs and a stock admin of the same table at /stock/.
+        "DJANGO_ROOT_URLCONF": "bench.changelist_urls",
     }
     log_path = BASE_DIR / "bench" / f"load-{log_name}.log"
     with open(log_path, "w") as log:

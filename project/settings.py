@@ -217,7 +217,8 @@ FILE_UPLOAD_HANDLERS = [
 # VECTOR_IMPORT_DIR names another folder). The web and worker processes share it.
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 
-ROOT_URLCONF = "project.urls"
+# bench/load.py serves bench.changelist_urls: the demo plus stock admins to compare with.
+ROOT_URLCONF = os.environ.get("DJANGO_ROOT_URLCONF", "project.urls")
 
 TEMPLATES = [
     {
