@@ -69,6 +69,8 @@ class VectorType:
 
     def query(self, stored: Any) -> Any:
         """A stored value, as the distance functions take it."""
+        if type(stored) is list:  # as pgvector-python reads it: already floats
+            return stored
         return [float(value) for value in stored]
 
     def length(self, value: Any) -> int:
