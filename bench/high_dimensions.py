@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES))
+    parser.add_argument(
+        "--keep", action="store_true", help="use tables an earlier run loaded (no build timed)"
+    )
     args = parser.parse_args()
 
     setup_django()
@@ -98,8 +101,25 @@ def register_admins(models: dict[str, Any]) -> None:
     clear_url_caches()
 
 
-def load(type_name: str, data: np.ndarray) -> dict[str, float]:
-    """Create the table, COPY the rows in (binary), then build the index; timings and sizes."""
+def _loaded(table: str, rows: int, dimensions: int) -> bool:
+    """Whether ``table`` already holds ``rows`` rows of ``dimensions`` and its index."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            [table, f"{table}_hnsw"],
+        )
+        if not cursor.fetchone()[0]:
+            return False
+        cursor.execute(f"SELECT count(*), max(vector_dims(embedding)) FROM {table}")
+        return cursor.fetchone() == (rows, dimensions)
+
+
+def load(type_name: str, data: np.ndarray, *, kept: bool = False) -> dict[str, float]:
+    """Create the table, COPY the rows in (binary), then build the index; timings and
+    sizes. With ``kept``, a table already loaded with as many rows is used as it is
+    (the data are the same: the generator is seeded)."""
     import psycopg
     from django.db import connection
     from pgvector import HalfVector, Vector
@@ -108,6 +128,14 @@ def load(type_name: str, data: np.ndarray) -> dict[str, float]:
     table = f"bench_hd_{type_name}"
     dimensions = data.shape[1]
     figures: dict[str, float] = {}
+    if kept and _loaded(table, len(data), dimensions):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_table_size(%s), pg_relation_size(%s)", [table, f"{table}_hnsw"]
+            )
+            table_bytes, index_bytes = cursor.fetchone()
+        return {"copy s": 0.0, "build s": 0.0, "table MB": table_bytes / 2**20,
+                "index MB": index_bytes / 2**20, "kept": 1.0}  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(
@@ -189,13 +217,17 @@ def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, ar
     from pgvector_admin.vectors.metrics import COSINE
 
     print(f"\n## {type_name}({args.dimensions}), {args.rows:,} rows", flush=True)
-    figures = load(type_name, data)
-    print(
-        f"COPY {figures['copy s']:.1f} s, CREATE INDEX (HNSW, m=16, ef_construction=64) "
-        f"{figures['build s']:.1f} s; table {figures['table MB']:.0f} MB, "
-        f"index {figures['index MB']:.0f} MB",
-        flush=True,
-    )
+    figures = load(type_name, data, kept=args.keep)
+    if figures.get("kept"):
+        print(f"Table and index kept from an earlier run: table {figures['table MB']:.0f} MB, "
+              f"index {figures['index MB']:.0f} MB", flush=True)  # fmt: skip
+    else:
+        print(
+            f"COPY {figures['copy s']:.1f} s, CREATE INDEX (HNSW, m=16, ef_construction=64) "
+            f"{figures['build s']:.1f} s; table {figures['table MB']:.0f} MB, "
+            f"index {figures['index MB']:.0f} MB",
+            flush=True,
+        )
     truth = exact_top(stored(type_name, data), stored(type_name, queries), K)
     for ef in EF_SEARCH:
         print(f"recall@{K} at hnsw.ef_search {ef}: {recall_at(type_name, queries, truth, ef):.3f}")

@@ -39,7 +39,7 @@ def main() -> None:
     runs = [
         ["pages.py", "--rows", "1000000", "--requests", "10" if few else "30"],
         ["similar_page.py", "--requests", "50" if few else "200"],
-        ["high_dimensions.py", "--types", "vector", "--requests", "20" if few else "60"],
+        ["high_dimensions.py", "--types", "vector", "--keep", "--requests", "20" if few else "60"],
         [
             "changelist.py",
             "--rows",

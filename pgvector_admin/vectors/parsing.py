@@ -17,6 +17,7 @@ import re
 import struct
 from collections.abc import Sequence
 
+import numpy as np
 from django.utils.translation import gettext as _
 from pgvector import SparseVector
 
@@ -179,8 +180,10 @@ def float4_repr(value: float) -> str:
 
 
 def norm(values: Sequence[float]) -> float:
-    """The Euclidean length of a vector."""
-    return math.sqrt(math.fsum(float(value) * float(value) for value in values))
+    """The Euclidean length of a vector (in float64: a 768-d row's norm in microseconds,
+    for every row of a results table)."""
+    array = np.asarray(values, dtype=np.float64)
+    return math.sqrt(float(np.dot(array, array)))
 
 
 # Sparse vectors -----------------------------------------------------------------------
