@@ -19,6 +19,7 @@ from pgvector_admin.transfer.uploads import (
     UploadFolderError,
     claim,
     save_upload,
+    sweep,
     ticket_for,
     upload_dir,
     upload_path,
@@ -113,6 +114,22 @@ def test_the_folder_is_private_and_its_files_are_the_users_alone(tmp_path) -> No
         token = save_upload([b"label,embedding\n"])
         assert stat.S_IMODE(upload_dir().stat().st_mode) == 0o700
         assert stat.S_IMODE(upload_path(token).stat().st_mode) == 0o600
+
+
+def test_the_sweep_passes_over_an_upload_removed_while_it_lists_the_folder(
+    tmp_path, monkeypatch
+) -> None:
+    # Two workers share the folder: one confirms (removes) an upload the other's sweep
+    # has just listed. That once made an import a 500.
+    folder = tmp_path / "imports"
+    with override_settings(PGVECTOR_ADMIN={"IMPORT_DIR": str(folder)}):
+        gone, old = save_upload([b"a\n"]), save_upload([b"b\n"])
+        os.utime(upload_path(old), (0, 0))
+        listed = list(upload_dir().iterdir())
+        upload_path(gone).unlink()
+        monkeypatch.setattr(Path, "iterdir", lambda self: iter(listed))
+        sweep()
+        assert not (upload_dir() / old).exists()
 
 
 def test_the_default_folder_is_under_media_root(tmp_path) -> None:

@@ -197,7 +197,14 @@ def sweep(*, now: float | None = None) -> None:
     """Remove uploads nobody confirmed within a day."""
     now = time.time() if now is None else now
     for path in upload_dir().iterdir():
-        if _TOKEN.fullmatch(path.name) and now - path.stat().st_mtime > app_settings.UPLOAD_MAX_AGE:
+        if not _TOKEN.fullmatch(path.name):
+            continue
+        try:
+            modified = path.stat().st_mtime
+        except FileNotFoundError:
+            # Another process (a confirm, or its own sweep) removed it since it was listed.
+            continue
+        if now - modified > app_settings.UPLOAD_MAX_AGE:
             path.unlink(missing_ok=True)
 
 
