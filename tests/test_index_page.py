@@ -70,6 +70,29 @@ def test_the_page_shows_every_vector_index_with_its_facts(
     assert report.missing == report.undeclared == report.differing == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_past_the_count_threshold_the_rows_are_the_planners_estimate_and_not_counted(
+    admin_client: Client, passages: list[Passage]
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE vector_models_passage")
+    threshold = len(passages) - 1
+    with (
+        override_settings(PGVECTOR_ADMIN={"COUNT_ESTIMATE_ABOVE": threshold}),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        html = admin_client.get(admin_url(Passage, "indexes")).content.decode()
+    assert f"about {len(passages):,} rows and" in html
+    assert not [q for q in queries if "count(*)" in q["sql"].lower()]
+    # At the threshold and below, counted: a bulk load outruns the statistics.
+    with override_settings(PGVECTOR_ADMIN={"COUNT_ESTIMATE_ABOVE": len(passages)}):
+        report = index_report(Passage)
+    assert report.table.rows == len(passages)
+    assert not report.table.rows_estimated
+
+
 @pytest.mark.django_db
 def test_the_metrics_no_index_serves_are_named(admin_client: Client, documents) -> None:
     report = index_report(Document)

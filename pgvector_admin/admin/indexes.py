@@ -243,6 +243,11 @@ class VectorIndexAdminMixin(VectorAdminBase):
             "title": _("Vector indexes of %(things)s") % {"things": opts.verbose_name_plural},
             "opts": opts,
             "report": report,
+            "table_rows": (
+                _("about %(rows)s") % {"rows": grouped(report.table.rows)}
+                if report.table.rows_estimated
+                else grouped(report.table.rows)
+            ),
             "rows": [
                 {
                     "facts": facts,

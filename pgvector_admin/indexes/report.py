@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection, models
 from django.utils.translation import gettext as _
 
+from pgvector_admin.conf import app_settings
 from pgvector_admin.db.identifiers import identifier
 from pgvector_admin.db.index_rows import index_row
 from pgvector_admin.search.catalogue import VectorIndex, vector_indexes
@@ -67,6 +68,8 @@ class TableFacts:
     size_bytes: int
     last_vacuum: datetime.datetime | None
     last_analyze: datetime.datetime | None
+    # True when ``rows`` is the planner's estimate (pg_class.reltuples), not a count.
+    rows_estimated: bool = False
 
     @property
     def dead_share(self) -> float:
@@ -106,8 +109,9 @@ class IndexReport:
 
 
 def index_report(model: type[models.Model], *, count_rows: bool = True) -> IndexReport:
-    """The index page's facts for ``model``'s table (its rows counted, or with
-    ``count_rows=False`` as the planner estimates them, from the last ANALYZE)."""
+    """The index page's facts for ``model``'s table: its rows counted up to
+    ``PGVECTOR_ADMIN["COUNT_ESTIMATE_ABOVE"]``, past it (and always with
+    ``count_rows=False``) as the planner estimates them, from the last ANALYZE."""
     table = model._meta.db_table
     columns = vector_columns(model)
     by_column = {column.column: column for column in columns}
@@ -206,11 +210,13 @@ def _table_facts(table: str, *, count_rows: bool) -> TableFacts:
     if row is None:
         return TableFacts(0, 0, 0, None, None)
     live, dead, size, vacuumed, analyzed = row
-    if not count_rows:
-        return TableFacts(int(live), int(dead), int(size or 0), vacuumed, analyzed)
+    threshold = app_settings.COUNT_ESTIMATE_ABOVE
+    if not count_rows or (threshold and live > threshold):
+        # Counting reads every row (50 ms a million 3-d rows, seconds at ten million),
+        # as the changelist's count would: past the threshold the page says "about".
+        return TableFacts(int(live), int(dead), int(size or 0), vacuumed, analyzed, True)
     with connection.cursor() as cursor:
-        # Counted, not estimated: the statistics lag behind a bulk load (about 40 ms a
-        # million 3-d rows).
+        # Below it, counted: the statistics lag behind a bulk load into a small table.
         cursor.execute(f"SELECT count(*) FROM {identifier(table)}")
         (live,) = cursor.fetchone()
     return TableFacts(int(live), int(dead), int(size or 0), vacuumed, analyzed)
