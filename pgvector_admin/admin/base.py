@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from pgvector_admin.search.conditions import Conditions
 from pgvector_admin.search.outcome import SearchOutcome
@@ -49,6 +50,13 @@ class VectorAdminBase(_ModelAdmin):
         """The similar page's form, conditions and answer for ``obj``."""
         raise NotImplementedError
 
+    def missing_row_text(self, object_id: str) -> str:
+        """What a part requested for a row that is not there (or not the user's) says."""
+        return _("No %(thing)s with id %(id)s.") % {
+            "thing": self.opts.verbose_name,
+            "id": object_id,
+        }
+
     def form_conditions(self, request: HttpRequest, form: Any) -> Conditions:
         """The request's changelist conditions; a problem with them becomes an error
         of ``form``."""
@@ -59,3 +67,9 @@ def task_page_url(progress: Any) -> str:
     """The page of a background task's progress (``pgvector_admin.models.TaskProgress``),
     where a page that starts a task sends its user."""
     return reverse("admin:pgvector_admin_taskprogress_change", args=[progress.pk])
+
+
+def form_errors_text(form: Any) -> str:
+    """A form's errors as one sentence, for a part of a page that cannot be drawn."""
+    messages = [str(error) for errors in form.errors.values() for error in errors]
+    return " ".join(messages) or _("Nothing to draw.")

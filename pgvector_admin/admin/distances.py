@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 
-from pgvector_admin.admin.base import VectorAdminBase
+from pgvector_admin.admin.base import VectorAdminBase, form_errors_text
 from pgvector_admin.replicas import reading_from_replica
 from pgvector_admin.search.conditions import Conditions
 from pgvector_admin.search.histogram import distance_sample, histogram_svg, ordinal
@@ -70,11 +70,7 @@ class VectorDistanceAdminMixin(VectorAdminBase):
     def _similar_distances(self, request: HttpRequest, object_id: str) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            return _plain(
-                _("No %(thing)s with id %(id)s.")
-                % {"thing": self.opts.verbose_name, "id": object_id},
-                status=404,
-            )
+            return _plain(self.missing_row_text(object_id), status=404)
         return self._distances(request, *self.similar_outcome(request, obj, with_recall=False))
 
     def _distances(
@@ -85,8 +81,7 @@ class VectorDistanceAdminMixin(VectorAdminBase):
         outcome: SearchOutcome | None,
     ) -> HttpResponse:
         if outcome is None:
-            messages = [str(error) for errors in form.errors.values() for error in errors]
-            return _plain(" ".join(messages) or _("Nothing to draw."), status=400)
+            return _plain(form_errors_text(form), status=400)
         # A keyword search's rows may have no vector yet: they have no distance.
         marks = [n.distance(outcome.metric) for n in outcome.neighbours if n.distances]
         if not marks:

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from pgvector.django import BitField, HalfVectorField, SparseVectorField, VectorField
 
-from pgvector_admin.admin.base import VectorAdminBase
+from pgvector_admin.admin.base import VectorAdminBase, form_errors_text
 from pgvector_admin.numbers import grouped
 from pgvector_admin.pictures.point_cloud import (
     Points,
@@ -137,13 +137,7 @@ class VectorPictureAdminMixin(VectorAdminBase):
     def _similar_points(self, request: HttpRequest, object_id: str) -> JsonResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            return JsonResponse(
-                {
-                    "error": _("No %(thing)s with id %(id)s.")
-                    % {"thing": self.opts.verbose_name, "id": object_id}
-                },
-                status=404,
-            )
+            return JsonResponse({"error": self.missing_row_text(object_id)}, status=404)
         form, conditions, outcome = self.similar_outcome(request, obj, with_recall=False)
         return self._neighbour_points(form, conditions, outcome, query_id=obj.pk)
 
@@ -407,5 +401,4 @@ def colour_values(model: type[models.Model], name: str, values: Sequence[Any]) -
 
 def _form_errors(form: Any) -> JsonResponse:
     """A form's errors, for a picture that cannot be drawn."""
-    messages = [str(error) for errors in form.errors.values() for error in errors]
-    return JsonResponse({"error": " ".join(messages) or _("Nothing to draw.")}, status=400)
+    return JsonResponse({"error": form_errors_text(form)}, status=400)
