@@ -1,7 +1,7 @@
 """Where a vector page's time goes: its statements by kind (with their time as Django
 measured each, round trip included), the templates' rendering, and the rest (Python:
 middleware, the admin, forms, building the queries), against Django's change page of
-the same table.
+the same table (and, at 3-d, Django's own changelist without its counts).
 
     uv run python bench/profile_pages.py [--rows 1000000] [--requests 20]
     uv run python bench/profile_pages.py --high-dimensions [--requests 20]
@@ -87,6 +87,9 @@ def main() -> None:
         "histogram (its request)": lambda: f"{base}/{rng.randint(1, rows)}/similar/distances/?k=10",
         "index page": lambda: f"{base}/indexes/",
     }
+    if not args.high_dimensions:
+        # Django's own list of the same columns, without its counts (bench/changelist_urls.py).
+        pages["Django changelist, uncounted"] = lambda: f"/uncounted/catalog/{name}/"
 
     rendering = [0.0]
     original_render = SimpleTemplateResponse.render
