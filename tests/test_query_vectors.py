@@ -8,9 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.http import QueryDict
 from django.test import Client
 
 from pgvector_admin.models import QueryVector
+from pgvector_admin.search.query_vectors import query_string
 from tests.vector_data import admin_url
 from tests.vector_models.models import Document, HalfDocument
 
@@ -26,6 +28,14 @@ def test_a_short_vector_stays_readable_in_the_address(admin_client, seed_items) 
     assert response.status_code == 303
     assert parse_qs(urlsplit(response["Location"]).query) == {"vector": ["3,1,2"], "k": ["4"]}
     assert QueryVector.objects.count() == 0
+    assert "vector=3,1,2" in response["Location"]
+
+
+def test_the_query_string_writes_spaces_as_a_form_does_and_keeps_commas() -> None:
+    query = QueryDict("text=wait+for+a+few+seconds&vector=3,1,2&q=%ED%95%9C+%26+b&k=1&k=2")
+    written = query_string(query)
+    assert written == "text=wait+for+a+few+seconds&vector=3,1,2&q=%ED%95%9C+%26+b&k=1&k=2"
+    assert QueryDict(written) == query
 
 
 @pytest.mark.parametrize(

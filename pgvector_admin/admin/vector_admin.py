@@ -62,7 +62,12 @@ from pgvector_admin.search.conditions import (
 from pgvector_admin.search.hybrid import text_search
 from pgvector_admin.search.keywords import keyword_indexes
 from pgvector_admin.search.outcome import SearchOutcome
-from pgvector_admin.search.query_vectors import REF_PARAM, TEXT_REF_PARAM, results_query
+from pgvector_admin.search.query_vectors import (
+    REF_PARAM,
+    TEXT_REF_PARAM,
+    query_string,
+    results_query,
+)
 from pgvector_admin.search.result_csv import neighbours_csv
 from pgvector_admin.search.searches import nearest
 from pgvector_admin.vectors.fields import VectorColumn, vector_columns
@@ -382,7 +387,7 @@ class VectorAdminMixin(
             raise PermissionDenied
         if request.method == "POST":
             query = results_query(request.POST, request.GET)
-            return HttpResponseRedirect(f"{request.path}?{query.urlencode(safe=',')}", status=303)
+            return HttpResponseRedirect(f"{request.path}?{query_string(query)}", status=303)
         return reading_from_replica(request, functools.partial(self._search_page, request))
 
     def _search_page(self, request: HttpRequest) -> HttpResponse:
@@ -507,7 +512,7 @@ class VectorAdminMixin(
             return response
         # The page's own query, written once for its links (a 768-d vector inline is
         # 6 KB to encode). Commas stay as they are: vectors read better, and encode faster.
-        query = request.GET.urlencode(safe=",")
+        query = query_string(request.GET)
         csv_query = request.GET.copy()
         csv_query["format"] = "csv"
         # The field asked about (kept even when another option was refused), else the first.
@@ -527,7 +532,7 @@ class VectorAdminMixin(
             "condition_fields": list(conditions.params.lists()),
             # The results pages need the width for their table.
             "is_nav_sidebar_enabled": False,
-            "csv_url": f"{request.path}?{csv_query.urlencode(safe=',')}",
+            "csv_url": f"{request.path}?{query_string(csv_query)}",
             "target_vector": column.full(column.values(target)) if target is not None else "",
             # An admin that defines result_picture(obj) gets a picture beside each row.
             "result_picture": _not_called_by_templates(picture),
