@@ -46,6 +46,15 @@ from pgvector_admin.admin.estimated_count import (
 )
 from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighboursForm, VectorSearchForm
 from pgvector_admin.admin.indexes import VectorIndexAdminMixin
+from pgvector_admin.admin.list_vectors import (
+    has_parts,
+    list_reads_only_parts,
+    norm_from_parts,
+    plain_field_names,
+    read_in_parts,
+    short_from_parts,
+    with_parts,
+)
 from pgvector_admin.admin.pictures import VectorPictureAdminMixin
 from pgvector_admin.admin.request_checks import refusing_unreadable
 from pgvector_admin.admin.row_urls import row_url
@@ -557,7 +566,17 @@ class VectorAdminMixin(
 
 class VectorChangeList(ChangeList):
     """Django's changelist, its rows' links reversed once for the page
-    (``pgvector_admin.admin.row_urls``) instead of once a link."""
+    (``pgvector_admin.admin.row_urls``) instead of once a link, and of its long vectors
+    only what their cells show read (``pgvector_admin.admin.list_vectors``)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        admin_ = self.model_admin
+        columns = read_in_parts(admin_.get_vector_columns())
+        if columns and admin_.vector_list_columns:
+            plain = plain_field_names(self.model)
+            if list_reads_only_parts(self.list_display, admin_._vector_list_columns, plain):
+                self.queryset = with_parts(self.queryset, columns)
+        super().get_results(request)
 
     def url_for_result(self, result: Any) -> str:
         return row_url(
@@ -625,6 +644,9 @@ def _check_embedders(
 
 def _short_column(column: VectorColumn) -> Callable[[Any], str]:
     def short(obj: Any) -> str:
+        if has_parts(column, obj):  # on the changelist (list_vectors)
+            text = short_from_parts(column, obj)
+            return "—" if text is None else text
         value = getattr(obj, column.name)
         return "—" if value is None else column.short(value)
 
@@ -635,6 +657,9 @@ def _short_column(column: VectorColumn) -> Callable[[Any], str]:
 
 def _norm_column(column: VectorColumn, *, several: bool) -> Callable[[Any], str]:
     def vector_norm(obj: Any) -> str:
+        if has_parts(column, obj):  # on the changelist (list_vectors)
+            magnitude = norm_from_parts(column, obj)
+            return "—" if magnitude is None else f"{magnitude:.4g}"
         value = getattr(obj, column.name)
         return "—" if value is None else f"{column.type.magnitude(value):.4g}"
 

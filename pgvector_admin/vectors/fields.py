@@ -23,6 +23,7 @@ from pgvector_admin.vectors.parsing import (
     VectorError,
     format_sparse,
     format_vector,
+    format_vector_ends,
     format_vector_short,
     norm,
     parse_bits,
@@ -33,6 +34,15 @@ from pgvector_admin.vectors.parsing import (
 
 # The largest magnitude a halfvec (IEEE half precision) stores.
 HALF_MAX = 65504.0
+
+
+# A dense vector's table cell shows it whole up to this many values, else its first
+# values, its last, its length and its norm.
+SHORT_MAX_ITEMS = 8
+
+
+def _with_norm(text: str, magnitude: float) -> str:
+    return _("%(vector)s, norm %(norm)s") % {"vector": text, "norm": f"{magnitude:.4g}"}
 
 
 @dataclass(frozen=True)
@@ -78,10 +88,20 @@ class VectorType:
 
     def short(self, value: Any) -> str:
         """For a table cell: long vectors show their ends, their length and their norm."""
-        text = format_vector_short(value)
-        if len(value) <= 8:
+        text = format_vector_short(value, max_items=SHORT_MAX_ITEMS)
+        if len(value) <= SHORT_MAX_ITEMS:
             return text
-        return _("%(vector)s, norm %(norm)s") % {"vector": text, "norm": f"{norm(value):.4g}"}
+        return _with_norm(text, norm(value))
+
+    def short_of_parts(
+        self, dimensions: int, magnitude: float, first: Sequence[float], last: float
+    ) -> str:
+        """``short()`` of a value known by its parts: its length, its norm, its first
+        ``SHORT_MAX_ITEMS`` values (all of them when it is that short) and its last."""
+        if dimensions <= SHORT_MAX_ITEMS:
+            return format_vector(first, digits=4)
+        text = format_vector_ends(first[: SHORT_MAX_ITEMS - 2], last, dimensions)
+        return _with_norm(text, magnitude)
 
     def full(self, value: Any) -> str:
         return format_vector(value)

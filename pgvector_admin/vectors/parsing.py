@@ -149,12 +149,16 @@ def format_vector_short(values: Sequence[float], *, max_items: int = 8, digits: 
     """Render a vector for a table cell: long vectors show their ends and their length."""
     if len(values) <= max_items:
         return format_vector(values, digits=digits)
-    head = ", ".join(f"{float(v):.{digits}g}" for v in values[: max_items - 2])
-    tail = f"{float(values[-1]):.{digits}g}"
+    return format_vector_ends(values[: max_items - 2], values[-1], len(values), digits=digits)
+
+
+def format_vector_ends(head: Sequence[float], last: float, count: int, *, digits: int = 4) -> str:
+    """A long vector by its first values ``head``, its ``last`` and its length ``count``:
+    ``[0.1, 0.2, …, 0.9] (768 dims)``."""
     return _("[%(head)s, …, %(tail)s] (%(count)s dims)") % {
-        "head": head,
-        "tail": tail,
-        "count": len(values),
+        "head": ", ".join(f"{float(v):.{digits}g}" for v in head),
+        "tail": f"{float(last):.{digits}g}",
+        "count": count,
     }
 
 
