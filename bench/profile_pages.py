@@ -74,8 +74,22 @@ def main() -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.create_superuser("bench-profile", "", "bench"))
 
-    def vector() -> str:
-        return ",".join(f"{rng.uniform(-1, 1):.4f}" for _ in range(dimensions))
+    if args.high_dimensions:
+        # Queries near the rows' clusters, as bench/high_dimensions.py draws them (the
+        # same centres): uniform noise would be far from every row, and the index would
+        # work harder than it does for a real embedding.
+        import numpy as np
+
+        centres = np.random.default_rng(2026).normal(size=(200, dimensions)).astype(np.float32)
+        held_out = high_dimensions.clustered(np.random.default_rng(7), centres, 500)
+
+        def vector() -> str:
+            return ",".join(f"{value:.5g}" for value in held_out[rng.randrange(len(held_out))])
+
+    else:
+
+        def vector() -> str:
+            return ",".join(f"{rng.uniform(-1, 1):.4f}" for _ in range(dimensions))
 
     base = f"/admin/catalog/{name}"
     pages = {
