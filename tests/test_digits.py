@@ -93,5 +93,7 @@ def test_similar_digits_page_uses_the_l2_index(admin_client, digits) -> None:
     assert outcome.metric.name == "l2"
     assert outcome.scan_index == DIGIT_INDEX_NAME
     assert len(outcome.neighbours) == 5
-    # A picture of the digit asked about and of each neighbour.
+    # A picture of the digit asked about and of each neighbour: drawn from each row's
+    # vector, so the vectors are read whole (not only their cells).
     assert page.content.decode().count('<svg class="digit"') == 6
+    assert all(n.embedding is not None and n.cell is None for n in outcome.neighbours)

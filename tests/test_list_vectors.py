@@ -11,8 +11,9 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from pgvector_admin.admin.list_vectors import has_parts, list_reads_only_parts, read_in_parts
+from pgvector_admin.admin.list_vectors import list_reads_only_parts
 from pgvector_admin.vectors.fields import VectorColumn
+from pgvector_admin.vectors.parts import has_parts, read_in_parts
 from tests.vector_data import admin_url
 from tests.vector_models.models import Article, Document, HalfDocument, Product, Untyped
 

@@ -8,6 +8,7 @@ from pgvector_admin.search.catalogue import vector_indexes
 from pgvector_admin.search.distance_query import distance_queryset
 from pgvector_admin.search.index_choice import index_for
 from pgvector_admin.search.searches import nearest, similar_to
+from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import COSINE, INNER_PRODUCT, L2, METRICS
 from tests.factories import ITEM_EMBEDDING, create_items, exact_nearest, exact_value, random_vectors
 
@@ -238,3 +239,29 @@ def test_k_outside_1_to_1000_is_refused() -> None:
         nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=0, metric=COSINE)
     with pytest.raises(ValueError, match="k must be between 1 and 1000"):
         nearest(column=ITEM_EMBEDDING, vector=[1, 2, 3], k=1001, metric=COSINE)
+
+
+@pytest.mark.parametrize("fixture", ["documents", "half_documents"])
+def test_cells_only_gives_each_rows_cell_as_its_whole_vector_does_without_reading_it(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    rows = request.getfixturevalue(fixture)
+    model = type(rows[0])
+    column = VectorColumn.of(model, "embedding")
+    query = list(rows[3].embedding)
+    whole = nearest(column=column, vector=query, k=10, metric=COSINE)
+    cells = nearest(column=column, vector=query, k=10, metric=COSINE, cells_only=True)
+    assert [n.id for n in cells.neighbours] == [n.id for n in whole.neighbours]
+    assert [n.distances for n in cells.neighbours] == [n.distances for n in whole.neighbours]
+    for by_cell, by_vector in zip(cells.neighbours, whole.neighbours, strict=True):
+        assert by_cell.embedding is None
+        assert by_cell.cell == column.short(by_vector.embedding)
+        # The vector itself was not read: PostgreSQL gave its parts.
+        assert by_cell.obj.get_deferred_fields() == {"embedding"}
+    assert "subvector(" in cells.sql and "subvector(" not in whole.sql
+
+
+def test_cells_only_reads_a_short_vector_whole(seed_items) -> None:
+    column = VectorColumn.of(Item, "embedding")
+    outcome = nearest(column=column, vector=[3, 1, 2], k=3, metric=COSINE, cells_only=True)
+    assert all(n.embedding is not None and n.cell is None for n in outcome.neighbours)

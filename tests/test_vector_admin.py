@@ -113,6 +113,31 @@ def test_find_similar_leaves_the_row_out_and_is_numpys_answer(
     assert_same_answer(rows, expected, "cosine")
 
 
+def test_the_results_pages_read_of_each_rows_vector_only_its_cell_and_the_csv_all_of_it(
+    admin_client: Client, documents
+) -> None:
+    column = VectorColumn.of(Document, "embedding")
+    query = ",".join("0.5" for _ in range(768))
+    for page in (
+        admin_client.get(url(Document, "search"), {"vector": query, "k": 10}),
+        admin_client.get(url(Document, "similar", documents[5].pk), {"k": 10}),
+    ):
+        assert page.status_code == 200
+        neighbours = page.context["outcome"].neighbours
+        assert len(neighbours) == 10
+        html = page.content.decode()
+        for neighbour in neighbours:
+            assert neighbour.embedding is None
+            whole = Document.objects.get(pk=neighbour.id).embedding
+            assert neighbour.cell == column.short(whole)
+            assert f"<code>{neighbour.cell}</code>" in html
+    rows = results_csv(
+        admin_client.get(url(Document, "search"), {"vector": query, "k": 10, "format": "csv"})
+    )
+    assert len(rows) == 10
+    assert all(len(row["embedding"].split(",")) == 768 for row in rows)
+
+
 def test_the_action_opens_the_similar_page(admin_client: Client, documents) -> None:
     target = documents[3]
     response = admin_client.post(

@@ -39,13 +39,18 @@ class VectorAdminBase(_ModelAdmin):
         return f"{self.opts.app_label}_{self.opts.model_name}_{verb}"
 
     def search_outcome(
-        self, request: HttpRequest, *, with_recall: bool | None = None
+        self, request: HttpRequest, *, with_recall: bool | None = None, cells_only: bool = False
     ) -> tuple[Any, Conditions, SearchOutcome | None]:
         """The search page's form, conditions and answer (``VectorAdminMixin``)."""
         raise NotImplementedError
 
     def similar_outcome(
-        self, request: HttpRequest, obj: Any, *, with_recall: bool | None = None
+        self,
+        request: HttpRequest,
+        obj: Any,
+        *,
+        with_recall: bool | None = None,
+        cells_only: bool = False,
     ) -> tuple[Any, Conditions, SearchOutcome | None]:
         """The similar page's form, conditions and answer for ``obj``."""
         raise NotImplementedError

@@ -46,15 +46,7 @@ from pgvector_admin.admin.estimated_count import (
 )
 from pgvector_admin.admin.forms import ZERO_VECTOR_MESSAGE, NeighboursForm, VectorSearchForm
 from pgvector_admin.admin.indexes import VectorIndexAdminMixin
-from pgvector_admin.admin.list_vectors import (
-    has_parts,
-    list_reads_only_parts,
-    norm_from_parts,
-    plain_field_names,
-    read_in_parts,
-    short_from_parts,
-    with_parts,
-)
+from pgvector_admin.admin.list_vectors import list_reads_only_parts, plain_field_names
 from pgvector_admin.admin.pictures import VectorPictureAdminMixin
 from pgvector_admin.admin.request_checks import refusing_unreadable
 from pgvector_admin.admin.row_urls import row_url
@@ -80,6 +72,13 @@ from pgvector_admin.search.query_vectors import (
 from pgvector_admin.search.result_csv import neighbours_csv
 from pgvector_admin.search.searches import nearest
 from pgvector_admin.vectors.fields import VectorColumn, vector_columns
+from pgvector_admin.vectors.parts import (
+    has_parts,
+    norm_from_parts,
+    read_in_parts,
+    short_from_parts,
+    with_parts,
+)
 
 if IMPORTS_INSTALLED:
     from pgvector_admin.admin.imports import VectorImportExportMixin as TransferMixin
@@ -400,7 +399,9 @@ class VectorAdminMixin(
         return reading_from_replica(request, functools.partial(self._search_page, request))
 
     def _search_page(self, request: HttpRequest) -> HttpResponse:
-        form, conditions, outcome = self.search_outcome(request)
+        form, conditions, outcome = self.search_outcome(
+            request, cells_only=self._cells_only(request)
+        )
         return self._results_response(
             request,
             form=form,
@@ -411,17 +412,21 @@ class VectorAdminMixin(
         )
 
     def search_outcome(
-        self, request: HttpRequest, *, with_recall: bool | None = None
+        self, request: HttpRequest, *, with_recall: bool | None = None, cells_only: bool = False
     ) -> tuple[NeighboursForm, Conditions, SearchOutcome | None]:
         """The search page's form, conditions and answer (None while the form is not
-        valid); recall as the form asks unless ``with_recall`` says otherwise."""
+        valid); recall as the form asks unless ``with_recall`` says otherwise; with
+        ``cells_only``, the rows' vectors read only as far as the results table shows
+        them (``nearest``)."""
         form = self.search_form(request.GET or None)
         conditions = self.form_conditions(request, form)
         if not form.is_valid():
             return form, conditions, None
         data = form.cleaned_data
         if data["mode"] == "vector":
-            outcome = _nearest(data, conditions, data["vector"], with_recall=with_recall)
+            outcome = _nearest(
+                data, conditions, data["vector"], with_recall=with_recall, cells_only=cells_only
+            )
         else:
             outcome = text_search(
                 mode=data["mode"],
@@ -464,7 +469,9 @@ class VectorAdminMixin(
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        form, conditions, outcome = self.similar_outcome(request, obj)
+        form, conditions, outcome = self.similar_outcome(
+            request, obj, cells_only=self._cells_only(request)
+        )
         return self._results_response(
             request,
             form=form,
@@ -478,7 +485,12 @@ class VectorAdminMixin(
         )
 
     def similar_outcome(
-        self, request: HttpRequest, obj: Any, *, with_recall: bool | None = None
+        self,
+        request: HttpRequest,
+        obj: Any,
+        *,
+        with_recall: bool | None = None,
+        cells_only: bool = False,
     ) -> tuple[NeighboursForm, Conditions, SearchOutcome | None]:
         """The similar page's form, conditions and answer for ``obj`` (as
         ``search_outcome``)."""
@@ -493,8 +505,21 @@ class VectorAdminMixin(
             return form, conditions, None
         # As searches.similar_to: the row's own vector, the row left out.
         vector = column.values(obj)
-        outcome = _nearest(data, conditions, vector, exclude_id=obj.pk, with_recall=with_recall)
+        outcome = _nearest(
+            data,
+            conditions,
+            vector,
+            exclude_id=obj.pk,
+            with_recall=with_recall,
+            cells_only=cells_only,
+        )
         return form, conditions, outcome
+
+    def _cells_only(self, request: HttpRequest) -> bool:
+        """Whether a results page needs of its rows' vectors only their cells: not for
+        its CSV (every value) nor beside pictures (``result_picture`` may draw the
+        vector)."""
+        return request.GET.get("format") != "csv" and not hasattr(self, "result_picture")
 
     def _results_response(
         self,
@@ -597,6 +622,7 @@ def _nearest(
     *,
     exclude_id: Any = None,
     with_recall: bool | None = None,
+    cells_only: bool = False,
 ) -> SearchOutcome:
     """The answer to a search or similar page's valid form (``data``, its cleaned
     data), among the rows of the changelist's ``conditions``."""
@@ -610,6 +636,7 @@ def _nearest(
         with_recall=data["recall"] if with_recall is None else with_recall,
         within=conditions.queryset,
         max_distance=data["max_distance"],
+        cells_only=cells_only,
     )
 
 

@@ -19,7 +19,8 @@ from pgvector_admin.vectors.metrics import Metric
 @dataclass(frozen=True)
 class Neighbour:
     """One result row: the row's id, its name (``str()``), its vector and its distance
-    by every metric of the column's type."""
+    by every metric of the column's type. A row read for a results table only
+    (``nearest`` with ``cells_only``) has its vector's ``cell`` instead of the vector."""
 
     rank: int
     id: Any
@@ -33,6 +34,9 @@ class Neighbour:
     keyword_rank: int | None = None
     vector_rank: int | None = None
     score: float | None = None
+    # The vector as a table cell shows it, made from its parts (pgvector_admin.vectors.parts)
+    # when the vector itself was not read (``embedding`` is then None).
+    cell: str | None = None
 
     def distance(self, metric: Metric) -> float:
         return self.distances[metric.name]

@@ -40,6 +40,7 @@ from pgvector_admin.search.scan_settings import (
 )
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
+from pgvector_admin.vectors.parts import has_parts, read_in_parts, short_from_parts, with_parts
 
 
 def nearest(
@@ -53,6 +54,7 @@ def nearest(
     with_recall: bool = False,
     within: QuerySet[Any] | None = None,
     max_distance: float | None = None,
+    cells_only: bool = False,
 ) -> SearchOutcome:
     """The ``k`` rows whose ``column`` is nearest to ``vector`` by ``metric``, with all
     their distances; among the rows of ``within`` (a filtered queryset of the model,
@@ -68,18 +70,22 @@ def nearest(
     why. Exactly ``min(k, rows matching)`` rows are returned. Whether the index was used
     is read from the query's plan: on a small table, or under a very selective
     condition, PostgreSQL may rightly prefer to read the matching rows and sort them.
+
+    With ``cells_only``, each row's long dense vector is not read: only what a results
+    table shows of it (``Neighbour.cell``, from ``pgvector_admin.vectors.parts``).
     """
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
     indexes, saved_defaults = search_facts(column)
     index = index_for(column, metric, indexes)
     query = {"column": column, "vector": vector, "metric": metric, "exclude_id": exclude_id}
+    parts = read_in_parts([column]) if cells_only else []
 
     # The true answer's query: what exact mode runs, and what recall is measured against.
     # Built only when needed (a condition, a fall-back, recall): a queryset costs about
     # half a millisecond to make.
     def exact_queryset() -> QuerySet[Any]:
-        return distance_queryset(**query, within=within)[:k]
+        return with_parts(distance_queryset(**query, within=within), parts)[:k]
 
     if within is not None and not exact:
         # A partial index serves a condition that implies its predicate: the planner
@@ -87,7 +93,7 @@ def nearest(
         index = _partial_index_used(exact_queryset(), column, metric, indexes) or index
     served = None if exact else index
     shape = served.shape if served is not None else None
-    queryset = distance_queryset(**query, index=served, k=k, within=within)[:k]
+    queryset = with_parts(distance_queryset(**query, index=served, k=k, within=within), parts)[:k]
     started = time.perf_counter()
     scanned = rerank_candidates(k) if shape is not None and shape.quantized else k
     saved = saved_defaults.get(index.name) if index is not None else None
@@ -282,13 +288,16 @@ class _SqlRecorder:
 
 def neighbours_of(rows: list[Any], column: VectorColumn) -> list[Neighbour]:
     """The result rows of ``rows`` (annotated with every distance), in their order. A
-    row without a vector (not embedded yet) has no distances."""
+    row without a vector (not embedded yet) has no distances. A row read with its
+    vector's parts (``pgvector_admin.vectors.parts.with_parts``) gets its cell instead
+    of its vector."""
     return [
         Neighbour(
             rank=rank,
             id=row.pk,
             label=str(row),
-            embedding=column.values(row),
+            embedding=None if has_parts(column, row) else column.values(row),
+            cell=short_from_parts(column, row) if has_parts(column, row) else None,
             distances={
                 metric.name: metric.shown(getattr(row, metric.column))
                 for metric in column.metrics

@@ -71,15 +71,21 @@ def neighbour_rows(
                 id=neighbour.id,
                 label=neighbour.label,
                 picture=picture(neighbour.obj) if picture and neighbour.obj is not None else "",
-                vector=not_embedded
-                if neighbour.embedding is None
-                else outcome.column.short(neighbour.embedding),
+                vector=_vector_cell(neighbour, outcome.column, not_embedded),
                 cells=cells,
                 places=places,
                 query=similar_query,
             )
         )
     return SafeString("\n".join(rows))
+
+
+def _vector_cell(neighbour: Any, column: Any, not_embedded: str) -> str:
+    """A result row's vector as its cell shows it: made from its parts when only those
+    were read."""
+    if neighbour.cell is not None:
+        return neighbour.cell
+    return not_embedded if neighbour.embedding is None else column.short(neighbour.embedding)
 
 
 def _number(value: float | None) -> str:
