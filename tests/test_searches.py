@@ -258,10 +258,36 @@ def test_cells_only_gives_each_rows_cell_as_its_whole_vector_does_without_readin
         assert by_cell.cell == column.short(by_vector.embedding)
         # The vector itself was not read: PostgreSQL gave its parts.
         assert by_cell.obj.get_deferred_fields() == {"embedding"}
-    assert "subvector(" in cells.sql and "subvector(" not in whole.sql
+    assert "subvector(" in cells.sql
+    assert "subvector(" not in whole.sql
 
 
 def test_cells_only_reads_a_short_vector_whole(seed_items) -> None:
     column = VectorColumn.of(Item, "embedding")
     outcome = nearest(column=column, vector=[3, 1, 2], k=3, metric=COSINE, cells_only=True)
     assert all(n.embedding is not None and n.cell is None for n in outcome.neighbours)
+
+
+@pytest.mark.usefixtures("index_scans_only")
+@pytest.mark.parametrize(
+    ("fixture", "type_name", "metric"),
+    [
+        ("documents", "vector", COSINE),
+        ("half_documents", "halfvec", L2),
+        ("sparse_documents", "sparsevec", COSINE),
+    ],
+)
+def test_the_query_vector_is_sent_once_for_all_its_distances_and_the_index_still_serves(
+    fixture: str, type_name: str, metric, request: pytest.FixtureRequest
+) -> None:
+    rows = request.getfixturevalue(fixture)
+    column = VectorColumn.of(type(rows[0]), "embedding")
+    outcome = similar_to(obj=rows[4], column=column, k=5, metric=metric)
+    assert len(outcome.neighbours) == 5
+    # One literal, in the FROM, that each of the distances refers to...
+    assert outcome.sql.count(f"::{type_name} AS v") == 1
+    assert outcome.sql.count("'[") + outcome.sql.count("'{") == 1
+    assert outcome.sql.count('"pgvector_admin_query".v') == len(column.metrics)
+    # ...which PostgreSQL folds into the statement: the index scan orders by the literal.
+    assert outcome.used_index, outcome.plan
+    assert f"Order By: (embedding {metric.operator} '" in outcome.plan
