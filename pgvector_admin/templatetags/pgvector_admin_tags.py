@@ -6,13 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 from django import template
-from django.contrib.admin.templatetags.admin_list import pagination
+from django.contrib.admin.templatetags.admin_list import (
+    pagination,
+    result_headers,
+    result_hidden_fields,
+    result_list,
+)
+from django.contrib.admin.templatetags.base import InclusionAdminNode
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from pgvector_admin.admin.estimated_count import estimated, exact_count_url
+from pgvector_admin.admin.list_rows import vector_results
 from pgvector_admin.numbers import grouped
 from pgvector_admin.search.outcome import SearchOutcome
 
@@ -90,6 +97,36 @@ def _vector_cell(neighbour: Any, column: Any, not_embedded: str) -> str:
 
 def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.6g}"
+
+
+def vector_result_list(cl: Any) -> dict[str, Any]:
+    """Django's ``result_list`` context, its rows written by
+    ``pgvector_admin.admin.list_rows`` where it knows every column."""
+    rows = vector_results(cl)
+    if rows is None:
+        return result_list(cl)
+    # As Django's result_list() (5.2 to 6.1), with the rows already made.
+    headers = list(result_headers(cl))
+    return {
+        "cl": cl,
+        "result_hidden_fields": list(result_hidden_fields(cl)),
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+        "results": rows,
+    }
+
+
+@register.tag(name="vector_result_list")
+def vector_result_list_tag(parser: Any, token: Any) -> InclusionAdminNode:
+    """``{% vector_result_list cl %}``: Django's ``{% result_list cl %}`` (the same
+    template, found the same way: per model, per app, then the admin's own)."""
+    return InclusionAdminNode(
+        parser,
+        token,
+        func=vector_result_list,
+        template_name="change_list_results.html",
+        takes_context=False,
+    )
 
 
 @register.inclusion_tag("pgvector_admin/pagination.html", takes_context=True)
