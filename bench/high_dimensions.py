@@ -242,24 +242,32 @@ def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, ar
     client.force_login(User.objects.create_superuser("bench-hd", "", "bench"))
     app = f"/admin/catalog/{model._meta.model_name}"
     raw = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    norm = "vector_norm" if type_name == "vector" else "l2_norm"
 
     def raw_search() -> None:
         text = "[" + rng.choice(texts) + "]"
         with raw.transaction():
             for name, value in settings.items():
                 raw.execute("SELECT set_config(%s, %s, true)", [name, value])
+            # What the results table shows of each row: its vector's ends, length and
+            # norm (pgvector_admin.vectors.parts), and every distance.
             rows = raw.execute(
-                f"SELECT id, embedding::text, embedding <=> %(q)s::{type_name}, "
+                f"SELECT id, embedding <=> %(q)s::{type_name}, "
                 f"embedding <-> %(q)s::{type_name}, embedding <#> %(q)s::{type_name}, "
-                f"embedding <+> %(q)s::{type_name} FROM bench_hd_{type_name} "
-                f"ORDER BY 3 LIMIT {K}",
+                f"embedding <+> %(q)s::{type_name}, "
+                f"ARRAY[vector_dims(embedding)::float8, {norm}(embedding)], "
+                "subvector(embedding, 1, 8)::real[] "
+                "|| subvector(embedding, vector_dims(embedding), 1)::real[] "
+                f"FROM bench_hd_{type_name} ORDER BY 2 LIMIT {K}",
                 {"q": text},
             ).fetchall()
         assert len(rows) == K
 
     def selector() -> None:
+        # As the results pages call it: of each row's vector, what its cell shows.
         vector = [float(value) for value in rng.choice(texts).split(",")]
-        assert len(nearest(column=column, vector=vector, k=K, metric=COSINE).neighbours) == K
+        found = nearest(column=column, vector=vector, k=K, metric=COSINE, cells_only=True)
+        assert len(found.neighbours) == K
 
     def search_page() -> None:
         response = client.get(f"{app}/search/", {"vector": rng.choice(texts), "k": K})
@@ -277,7 +285,7 @@ def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, ar
 
     runs = {
         "raw SQL (psycopg)": raw_search,
-        "selector nearest()": selector,
+        "selector nearest(), cells only": selector,
         "admin search page": search_page,
         "admin similar page": similar_page,
         "stock change page (Django)": stock_change_page,
