@@ -23,6 +23,8 @@ PACKAGE_TESTS = [
     "tests/test_embedders.py",
     "tests/test_filtered_search.py",
     "tests/test_index_shapes.py",
+    "tests/test_list_rows.py",
+    "tests/test_list_vectors.py",
     "tests/test_metrics.py",
     "tests/test_row_scoping.py",
     "tests/test_row_urls.py",

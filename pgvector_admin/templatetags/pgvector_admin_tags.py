@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -121,12 +122,21 @@ def vector_result_list_tag(parser: Any, token: Any) -> InclusionAdminNode:
     """``{% vector_result_list cl %}``: Django's ``{% result_list cl %}`` (the same
     template, found the same way: per model, per app, then the admin's own)."""
     return InclusionAdminNode(
-        parser,
-        token,
+        **_NODE_NAME,
+        parser=parser,
+        token=token,
         func=vector_result_list,
         template_name="change_list_results.html",
         takes_context=False,
     )
+
+
+# Django 6.1's InclusionAdminNode takes the tag's name first; 5.2 and 6.0's do not.
+_NODE_NAME = (
+    {"name": "vector_result_list"}
+    if "name" in inspect.signature(InclusionAdminNode.__init__).parameters
+    else {}
+)
 
 
 @register.inclusion_tag("pgvector_admin/pagination.html", takes_context=True)
