@@ -213,7 +213,7 @@ def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, ar
     from pgvector_admin.search.index_choice import index_for
     from pgvector_admin.search.scan_settings import search_settings
     from pgvector_admin.search.searches import nearest
-    from pgvector_admin.vectors.fields import VectorColumn
+    from pgvector_admin.vectors.fields import SHORT_MAX_ITEMS, VectorColumn
     from pgvector_admin.vectors.metrics import COSINE
 
     print(f"\n## {type_name}({args.dimensions}), {args.rows:,} rows", flush=True)
@@ -256,7 +256,7 @@ def report(type_name: str, model: Any, data: np.ndarray, queries: np.ndarray, ar
                 f"embedding <-> %(q)s::{type_name}, embedding <#> %(q)s::{type_name}, "
                 f"embedding <+> %(q)s::{type_name}, "
                 f"ARRAY[vector_dims(embedding)::float8, {norm}(embedding)], "
-                "subvector(embedding, 1, 8)::real[] "
+                f"subvector(embedding, 1, {SHORT_MAX_ITEMS})::real[] "
                 "|| subvector(embedding, vector_dims(embedding), 1)::real[] "
                 f"FROM bench_hd_{type_name} ORDER BY 2 LIMIT {K}",
                 {"q": text},

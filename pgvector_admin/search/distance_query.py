@@ -91,11 +91,10 @@ class _QueryVectorTable:
     scan) is the one the literal itself would get. An entry of Django's
     ``Query.alias_map``, as its ``BaseTable`` and ``Join`` are."""
 
+    # What Django's Query.join() reads of an entry (as of its BaseTable).
     join_type = None
     parent_alias = None
-    join_field = None
     filtered_relation = None
-    nullable = False
 
     def __init__(self, text: str, type_name: str) -> None:
         self.text = text
@@ -114,9 +113,6 @@ class _QueryVectorTable:
     @property
     def identity(self) -> tuple[Any, ...]:
         return (self.__class__, self.text, self.type_name, self.table_alias)
-
-    def equals(self, other: Any) -> bool:
-        return self == other
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _QueryVectorTable) and self.identity == other.identity

@@ -291,22 +291,24 @@ def neighbours_of(rows: list[Any], column: VectorColumn) -> list[Neighbour]:
     row without a vector (not embedded yet) has no distances. A row read with its
     vector's parts (``pgvector_admin.vectors.parts.with_parts``) gets its cell instead
     of its vector."""
-    return [
-        Neighbour(
-            rank=rank,
-            id=row.pk,
-            label=str(row),
-            embedding=None if has_parts(column, row) else column.values(row),
-            cell=short_from_parts(column, row) if has_parts(column, row) else None,
-            distances={
-                metric.name: metric.shown(getattr(row, metric.column))
-                for metric in column.metrics
-                if getattr(row, metric.column) is not None
-            },
-            obj=row,
-        )
-        for rank, row in enumerate(rows, start=1)
-    ]
+    return [_neighbour(rank, row, column) for rank, row in enumerate(rows, start=1)]
+
+
+def _neighbour(rank: int, row: Any, column: VectorColumn) -> Neighbour:
+    in_parts = has_parts(column, row)
+    return Neighbour(
+        rank=rank,
+        id=row.pk,
+        label=str(row),
+        embedding=None if in_parts else column.values(row),
+        cell=short_from_parts(column, row) if in_parts else None,
+        distances={
+            metric.name: metric.shown(getattr(row, metric.column))
+            for metric in column.metrics
+            if getattr(row, metric.column) is not None
+        },
+        obj=row,
+    )
 
 
 def _count_up_to(rows: QuerySet[Any], exclude_id: Any, limit: int) -> int:
