@@ -74,7 +74,7 @@ def test_the_statistics_part_changes_with_rows_and_analyze(documents) -> None:
 
 
 @pytest.mark.django_db
-def test_a_search_reads_one_stamp_instead_of_the_catalogue_and_saved_settings(
+def test_a_search_reads_its_kept_facts_stamp_in_the_statement_that_sets_its_settings(
     documents,
 ) -> None:
     vector = list(documents[0].embedding)
@@ -83,10 +83,32 @@ def test_a_search_reads_one_stamp_instead_of_the_catalogue_and_saved_settings(
         outcome = nearest(column=column(), vector=vector, k=5, metric=column().metrics[0])
     sql = [query["sql"] for query in seen.captured_queries]
     assert not any("pg_get_indexdef" in statement for statement in sql)
-    assert not any("pgvector_admin_searchdefault" in s and "SELECT" in s[:8] for s in sql)
-    assert sum("array_agg(concat_ws" in statement for statement in sql) == 1  # the stamp
+    # No statement of its own: the stamp is read where the settings are set.
+    stamped = [statement for statement in sql if "pg_index" in statement]
+    assert len(stamped) == 1
+    assert "set_config('hnsw.ef_search'" in stamped[0]
+    assert [s for s in sql if "pgvector_admin_searchdefault" in s] == stamped
     assert outcome.index is not None
     assert outcome.index.name == "document_embedding_hnsw"
+
+
+@pytest.mark.django_db
+def test_a_search_built_from_stale_facts_is_built_again_before_its_query_runs(
+    documents,
+) -> None:
+    vector = list(documents[0].embedding)
+    assert nearest(column=column(), vector=vector, k=5, metric=L2).index is None
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE INDEX late_l2 ON {TABLE} USING hnsw (embedding vector_l2_ops)")
+    with CaptureQueriesContext(connection) as seen:
+        outcome = nearest(column=column(), vector=vector, k=5, metric=L2)
+    assert outcome.index.name == "late_l2"
+    searches = [
+        q["sql"]
+        for q in seen.captured_queries
+        if q["sql"].startswith("SELECT") and "<->" in q["sql"]
+    ]
+    assert len(searches) == 1  # the stale build ran nothing but its settings statement
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ the package runs through ``local_settings``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,21 +16,32 @@ from django.db import connections, transaction
 
 
 def set_local_and_read(
-    cursor: Any, settings: dict[str, str], names: Iterable[str]
-) -> dict[str, str]:
+    cursor: Any,
+    settings: dict[str, str],
+    names: Iterable[str],
+    *,
+    also: tuple[str, Sequence[Any]] = ("", ()),
+) -> tuple[dict[str, str], tuple[Any, ...]]:
     """``SET LOCAL`` each of ``settings`` and read back ``names`` as they then stand, in
-    one round trip. A setting the server does not know reads as ``""``."""
+    one round trip; with ``also`` (select-list SQL and its parameters), read that too
+    in the same statement. Returns the settings read (one the server does not know
+    reads as ``""``) and ``also``'s values."""
     names = list(names)
     calls = [("set_config(%s, %s, true)", [name, value]) for name, value in settings.items()]
     calls += [("current_setting(%s, true)", [name]) for name in names]
+    also_sql, also_params = also
+    if also_sql:
+        calls.append((also_sql, list(also_params)))
     if not calls:
-        return {}
+        return {}, ()
     cursor.execute(
         "SELECT " + ", ".join(call for call, _ in calls),
         [param for _, params in calls for param in params],
     )
-    values = cursor.fetchone()[len(settings) :]
-    return {name: value or "" for name, value in zip(names, values, strict=True)}
+    values = cursor.fetchone()
+    read = values[len(settings) : len(settings) + len(names)]
+    in_force = {name: value or "" for name, value in zip(names, read, strict=True)}
+    return in_force, tuple(values[len(settings) + len(names) :])
 
 
 @contextmanager
@@ -50,7 +61,7 @@ def local_settings(
         with connection.cursor() as cursor:
             if read_only and not connection.savepoint_ids:
                 cursor.execute("SET TRANSACTION READ ONLY")
-            in_force = set_local_and_read(cursor, settings, read)
+            in_force, _ = set_local_and_read(cursor, settings, read)
             yield cursor, in_force
         # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
         transaction.set_rollback(True, using=using)

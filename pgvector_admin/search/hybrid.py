@@ -21,7 +21,8 @@ from pgvector_admin.search.distance_query import distance_queryset
 from pgvector_admin.search.keywords import ALL_WORDS, KeywordIndex, keyword_queryset
 from pgvector_admin.search.limits import MAX_K
 from pgvector_admin.search.outcome import Neighbour, SearchOutcome
-from pgvector_admin.search.searches import nearest, neighbours_of, run_recorded
+from pgvector_admin.search.recorded import run_recorded
+from pgvector_admin.search.searches import nearest, neighbours_of
 from pgvector_admin.vectors.fields import VectorColumn
 from pgvector_admin.vectors.metrics import Metric
 

@@ -47,6 +47,16 @@ def search_facts(column: VectorColumn) -> tuple[list[VectorIndex], dict[str, Any
     return table_cache.get(column.table, ("search", column.column), read)
 
 
+def kept_search_facts(
+    column: VectorColumn,
+) -> tuple[tuple[list[VectorIndex], dict[str, Any]], tuple[Any, ...]] | None:
+    """The facts ``search_facts`` kept for ``column`` and the catalogue stamp they were
+    made under, not checked (``pgvector_admin.search.recorded.run_recorded`` checks the
+    stamp as it sets a search's settings); None when this process keeps none."""
+    kept = table_cache.kept(column.table, ("search", column.column))
+    return None if kept is None else (kept[1], kept[0])
+
+
 def search_settings(
     *, k: int, exact: bool, index: VectorIndex | None = None, saved: Any = LOOK_UP
 ) -> dict[str, str]:

@@ -9,14 +9,12 @@ Every search runs with its settings in a transaction rolled back afterwards
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from typing import Any
 
-from django.db import connections, models
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from pgvector_admin.db.local_settings import local_settings
 from pgvector_admin.indexes.shapes import IndexShape
 from pgvector_admin.replicas import answered_by, replica_aliases, server_facts
 from pgvector_admin.search.catalogue import VectorIndex
@@ -32,8 +30,10 @@ from pgvector_admin.search.limits import MAX_K
 from pgvector_admin.search.outcome import Neighbour, SearchOutcome, scan_bound
 from pgvector_admin.search.plans import plan_of, scanned_index
 from pgvector_admin.search.recall import recall_at_k
+from pgvector_admin.search.recorded import StaleCatalogue, run_recorded
 from pgvector_admin.search.scan_settings import (
     REPORTED_SETTINGS,
+    kept_search_facts,
     search_facts,
     search_settings,
     setting_source,
@@ -76,7 +76,46 @@ def nearest(
     """
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
-    indexes, saved_defaults = search_facts(column)
+    search = {
+        "column": column,
+        "vector": vector,
+        "k": k,
+        "metric": metric,
+        "exact": exact,
+        "exclude_id": exclude_id,
+        "with_recall": with_recall,
+        "within": within,
+        "max_distance": max_distance,
+        "cells_only": cells_only,
+    }
+    kept = kept_search_facts(column)
+    if kept is not None:
+        facts, catalogue = kept
+        try:
+            # Built from the facts this process keeps; their stamp is checked in the
+            # statement that sets the search's settings, not in one of its own.
+            return _nearest(**search, facts=facts, expect=(column.table, catalogue))
+        except StaleCatalogue:
+            pass
+    return _nearest(**search, facts=search_facts(column), expect=None)
+
+
+def _nearest(
+    *,
+    column: VectorColumn,
+    vector: Any,
+    k: int,
+    metric: Metric,
+    exact: bool,
+    exclude_id: Any,
+    with_recall: bool,
+    within: QuerySet[Any] | None,
+    max_distance: float | None,
+    cells_only: bool,
+    facts: tuple[list[VectorIndex], dict[str, Any]],
+    expect: tuple[str, tuple[Any, ...]] | None,
+) -> SearchOutcome:
+    indexes, saved_defaults = facts
     index = index_for(column, metric, indexes)
     query = {"column": column, "vector": vector, "metric": metric, "exclude_id": exclude_id}
     parts = read_in_parts([column]) if cells_only else []
@@ -102,7 +141,7 @@ def nearest(
     # Under a condition, how many tuples the index scan visited is worth its cost: the
     # statement is run a second time, under EXPLAIN ANALYZE, to count them.
     rows, sql, plan, in_force = run_recorded(
-        queryset, settings, reported, analyze=within is not None
+        queryset, settings, reported, analyze=within is not None, expect=expect
     )
     if settings.get("ivfflat.iterative_scan") == "relaxed_order" or (
         shape is not None and not shape.is_plain
@@ -238,52 +277,6 @@ def _served_through(index: VectorIndex, shape: IndexShape, metric: Metric, k: in
         )
         % values
     )
-
-
-def run_recorded(
-    queryset: QuerySet[Any],
-    settings: dict[str, str],
-    reported: Iterable[str] = REPORTED_SETTINGS["hnsw"],
-    *,
-    analyze: bool = False,
-) -> tuple[list[Any], str, str, dict[str, str]]:
-    """Evaluate ``queryset`` with ``settings`` in a transaction that is rolled back after.
-
-    Returns the rows, the SQL exactly as PostgreSQL received it, its plan (``EXPLAIN``
-    under the same settings: planning only, it is not run twice; with ``analyze``, run
-    again to count what each step read) and the settings in force when it ran (read
-    back from the server).
-    """
-    # The database the queryset reads from: a replica, when the request reads from one.
-    db = queryset.db
-    recorder = _SqlRecorder(connections[db])
-    with local_settings(settings, using=db, read=reported) as (cursor, in_force):
-        with connections[db].execute_wrapper(recorder):
-            # A fresh clone each time: a queryset caches its rows once evaluated.
-            rows = list(queryset.all())
-        # The statement just run, planned again under the same settings.
-        explain = "EXPLAIN (ANALYZE, TIMING OFF) " if analyze else "EXPLAIN "
-        cursor.execute(explain + recorder.statement, recorder.params)
-        plan = "\n".join(line for (line,) in cursor.fetchall())
-    return rows, recorder.sql, plan, in_force
-
-
-class _SqlRecorder:
-    """An execute wrapper that keeps the last statement: with its parameters, and as
-    PostgreSQL received it (parameters inlined)."""
-
-    statement = ""
-    params: Any = None
-    sql = ""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        result = execute(sql, params, many, context)
-        self.statement, self.params = sql, params
-        self.sql = self.connection.ops.last_executed_query(context["cursor"], sql, params)
-        return result
 
 
 def neighbours_of(rows: list[Any], column: VectorColumn) -> list[Neighbour]:

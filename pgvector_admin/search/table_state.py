@@ -2,10 +2,11 @@
 indexes and the search settings saved for them (every search), and the warnings about
 its indexes (every changelist).
 
-Each cached value is checked, on each use, against the table's *stamp*: one cheap
-statement that reads what those values are made from (the indexes' ids, names and
-states, the saved settings, the table's statistics and ``maintenance_work_mem``). An
-index built, dropped or renamed on the index page, in a worker or by hand, a setting
+Each cached value is checked, on each use, against the table's *stamp*: what those
+values are made from (the indexes' ids, names and states, the saved settings, the
+table's statistics and ``maintenance_work_mem``), read by one cheap statement, or by a
+search in the statement that sets its settings (nothing run should the stamp differ).
+An index built, dropped or renamed on the index page, in a worker or by hand, a setting
 saved, a VACUUM or an ANALYZE: the stamp changes and the value is made again. Several
 processes (the web server's workers) each keep their own and stay right, as nothing
 is trusted without its stamp.
@@ -14,7 +15,7 @@ is trusted without its stamp.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -36,27 +37,31 @@ class TableStamp:
     statistics: tuple[Any, ...]
 
 
-def _stamp_sql(*, statistics: bool = True) -> str:
+def catalogue_stamp_sql() -> str:
+    """Two select-list entries that read a table's catalogue stamp (its indexes, and
+    the search settings saved on any index page), for a statement a search sends
+    anyway; their one parameter is the table's name. ``catalogue_of`` turns the two
+    values into what ``StampedCache.kept`` returns."""
     from pgvector_admin.models import SearchDefault
 
     saved = connections["default"].ops.quote_name(SearchDefault._meta.db_table)
+    # Every saved setting, not those of this table's indexes only: the table is small
+    # (a row an index), and the filter tripled the statement's planning time.
     return f"""
-        SELECT
           (SELECT coalesce(array_agg(concat_ws(' ', c.oid, c.relname, i.indisvalid,
                                                i.indisready, c.reloptions) ORDER BY c.oid),
                            '{{}}')
              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = r.oid),
+            WHERE i.indrelid = to_regclass(%s)),
           (SELECT coalesce(array_agg(concat_ws(' ', d.id, d.index_name, d.setting_name,
                                                d.value, d.saved_at, d.saved_by_id)
                                      ORDER BY d.id), '{{}}')
-             FROM {saved} d
-            WHERE d.index_name IN (SELECT c.relname FROM pg_index i
-                                     JOIN pg_class c ON c.oid = i.indexrelid
-                                    WHERE i.indrelid = r.oid)),
-          {_STATISTICS if statistics else "NULL"}
-        FROM (SELECT to_regclass(%s) AS oid) r LEFT JOIN pg_class t ON t.oid = r.oid
-    """
+             FROM {saved} d)"""
+
+
+def catalogue_of(values: Sequence[Any]) -> tuple[Any, ...]:
+    """The catalogue stamp read by ``catalogue_stamp_sql``'s two values."""
+    return (tuple(values[0]), tuple(values[1]))
 
 
 _STATISTICS = """
@@ -69,10 +74,16 @@ _STATISTICS = """
 def table_stamp(table: str, *, using: str = "default", statistics: bool = True) -> TableStamp:
     """``table``'s stamp on the database ``using``: one statement (without
     ``statistics``, its catalogue part alone, a little cheaper)."""
+    sql = f"SELECT {catalogue_stamp_sql()}"
+    params = [table]
+    if statistics:
+        sql += f""", {_STATISTICS}
+        FROM (SELECT to_regclass(%s) AS oid) r LEFT JOIN pg_class t ON t.oid = r.oid"""
+        params.append(table)
     with connections[using].cursor() as cursor:
-        cursor.execute(_stamp_sql(statistics=statistics), [table])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-    return TableStamp(catalogue=(tuple(row[0]), tuple(row[1])), statistics=tuple(row[2:]))
+    return TableStamp(catalogue=catalogue_of(row), statistics=tuple(row[2:]))
 
 
 class StampedCache:
@@ -105,6 +116,16 @@ class StampedCache:
         with self._lock:
             self._values[where] = (checked, value)
         return value
+
+    def kept(
+        self, table: str, key: Hashable, *, using: str = "default"
+    ) -> tuple[tuple[Any, ...], Any] | None:
+        """The catalogue stamp and value kept for ``key`` on ``table``, not checked
+        against the database: for a search that reads the stamp itself in a statement it
+        sends anyway (``catalogue_stamp_sql``) and throws its answer away should the
+        stamp differ. None when nothing is kept. For values kept without statistics."""
+        with self._lock:
+            return self._values.get((using, table, key))
 
     def clear(self) -> None:
         """Forget every value (the next use of each makes it again)."""
