@@ -26,8 +26,10 @@ from common import ensure_rows, setup_django, warm_index
 # Each statement's kind, by what it says (first match).
 KINDS = [
     ("session and user", ("django_session", "auth_user")),
-    ("table facts (stamp)", ("array_agg(concat_ws",)),
+    # A search's settings statement reads the table's stamp too (recorded.run_recorded).
     ("search settings", ("set_config(",)),
+    ("table facts (stamp)", ("array_agg(concat_ws",)),
+    # Sent with the k-NN query in one round trip (psycopg's pipeline): its time is there.
     ("plan for the verdict", ("EXPLAIN SELECT",)),
     ("row estimate", ("EXPLAIN (FORMAT JSON)",)),
     ("histogram sample", ("sampled_distance", "pg_relation_size(to_regclass")),

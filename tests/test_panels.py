@@ -74,6 +74,20 @@ def test_a_cosine_search_shows_the_operator_settings_and_the_index_scan(
     assert "Expl" in text  # the note about the SQL panel's buttons
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_search_in_a_transaction_of_its_own_shows_the_settings_it_ran_with(
+    toolbar_client, seed_items
+) -> None:
+    # As in production (no test transaction around the request): BEGIN and the settings
+    # go in one round trip, the query and its plan in another, and the toolbar still
+    # sees the settings and the query in one transaction.
+    response = toolbar_client.get("/admin/catalog/item/search/", {"vector": "3,1,2", "k": "4"})
+    text = panel_text(toolbar_client, response)
+    assert "Verdict:</strong> uses index item_embedding_hnsw_idx" in text
+    assert "hnsw.ef_search</code></td><td>100" in text
+    assert "hnsw.iterative_scan</code></td><td>strict_order" in text
+
+
 def test_an_l2_search_shows_a_sequential_scan_and_the_opclass_reason(
     toolbar_client, seed_items
 ) -> None:

@@ -1,0 +1,59 @@
+"""A search statement run as the pages show it (pgvector_admin.search.recorded): its
+rows, its SQL, its plan and its settings, the plan sent with the query in one round
+trip, and the transaction around them rolled back whatever happens."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DataError, connection
+from django.db.models.expressions import RawSQL
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Item
+from pgvector_admin.search.recorded import StaleCatalogue, run_recorded
+from pgvector_admin.search.table_state import table_stamp
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_sql_plan_and_settings_come_back_and_nothing_stays_set(seed_items) -> None:
+    rows, sql, plan, in_force = run_recorded(
+        Item.objects.order_by("id")[:3], {"hnsw.ef_search": "77"}, ["hnsw.ef_search"]
+    )
+    assert [row.pk for row in rows] == [item.pk for item in seed_items[:3]]
+    assert sql.startswith('SELECT "catalog_item"."id"') and "LIMIT 3" in sql
+    assert plan.startswith("Limit")
+    assert in_force == {"hnsw.ef_search": "77"}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW hnsw.ef_search")
+        assert cursor.fetchone()[0] == "40"
+    assert not connection.in_atomic_block
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_plan_is_recorded_as_a_statement_of_its_own(seed_items) -> None:
+    with CaptureQueriesContext(connection) as seen:
+        run_recorded(Item.objects.all()[:2], {})
+    statements = [query["sql"] for query in seen.captured_queries]
+    assert any(s.startswith("EXPLAIN SELECT") for s in statements)
+    assert sum(s.startswith('SELECT "catalog_item"') for s in statements) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_in_the_query_is_djangos_and_leaves_the_connection_usable(seed_items) -> None:
+    failing = Item.objects.annotate(broken=RawSQL("1 / (id - id)", []))[:2]
+    with pytest.raises(DataError):
+        run_recorded(failing, {"hnsw.ef_search": "50"}, ["hnsw.ef_search"])
+    assert not connection.in_atomic_block
+    assert Item.objects.count() == len(seed_items)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stamp_other_than_the_expected_one_runs_nothing(seed_items) -> None:
+    table = Item._meta.db_table
+    stale = (("1 an_index_since_dropped t t",), ())
+    with CaptureQueriesContext(connection) as seen, pytest.raises(StaleCatalogue):
+        run_recorded(Item.objects.all()[:2], {}, expect=(table, stale))
+    assert not any('FROM "catalog_item"' in q["sql"] for q in seen.captured_queries)
+    fresh = table_stamp(table, statistics=False).catalogue
+    rows = run_recorded(Item.objects.all()[:2], {}, expect=(table, fresh))[0]
+    assert len(rows) == 2
