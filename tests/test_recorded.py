@@ -20,7 +20,8 @@ def test_rows_sql_plan_and_settings_come_back_and_nothing_stays_set(seed_items) 
         Item.objects.order_by("id")[:3], {"hnsw.ef_search": "77"}, ["hnsw.ef_search"]
     )
     assert [row.pk for row in rows] == [item.pk for item in seed_items[:3]]
-    assert sql.startswith('SELECT "catalog_item"."id"') and "LIMIT 3" in sql
+    assert sql.startswith('SELECT "catalog_item"."id"')
+    assert "LIMIT 3" in sql
     assert plan.startswith("Limit")
     assert in_force == {"hnsw.ef_search": "77"}
     with connection.cursor() as cursor:

@@ -13,6 +13,7 @@ from pgvector_admin.vectors.parsing import (
     parse_bits,
     parse_sparse_vector,
     parse_vector,
+    query_text,
     to_text,
 )
 
@@ -126,3 +127,15 @@ def test_bits_accept_groups_and_check_their_count() -> None:
         parse_bits("0101", length=8)
     with pytest.raises(VectorError, match="Enter bits"):
         parse_bits("   ")
+
+
+def test_query_text_reads_back_as_the_float4s_pgvector_stores() -> None:
+    values = [0.1, -2.5e-7, 3.0, 1 / 3, 123456.789, -FLOAT4_MAX]
+    written = query_text(values)
+    assert written.startswith("[0.100000001,-2.49999999e-07,3,0.333333343,")
+
+    def float4(value: float) -> float:
+        return struct.unpack("f", struct.pack("f", value))[0]
+
+    assert [float4(value) for value in parse_vector(written)] == [float4(v) for v in values]
+    assert query_text([3.0, 1.0, 2.0]) == "[3,1,2]"

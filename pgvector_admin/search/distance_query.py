@@ -12,6 +12,7 @@ from pgvector_admin.search.index_choice import rerank_candidates
 from pgvector_admin.search.limits import MAX_K
 from pgvector_admin.vectors.fields import VectorColumn, vector_columns
 from pgvector_admin.vectors.metrics import BIT_METRICS, Metric
+from pgvector_admin.vectors.parsing import query_text
 
 
 def distance_queryset(
@@ -77,7 +78,7 @@ def _query_value(column: VectorColumn, vector: Any) -> Any:
         return vector
     if isinstance(vector, (Vector, HalfVector, SparseVector)):
         return Value(vector.to_text())
-    return Value(Vector(vector).to_text())
+    return Value(query_text(vector))
 
 
 # The query vector's place in a search's FROM: a table of one row and one column.
