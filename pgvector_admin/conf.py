@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     # Past this many rows (the planner's estimate), a vector admin's changelist shows the
     # estimate instead of counting every row; 0 counts always.
     "COUNT_ESTIMATE_ABOVE": 100_000,
+    # A search sends its plan with its query, and BEGIN with its settings, in one round
+    # trip each (psycopg's pipeline mode); False sends each statement on its own, for a
+    # connection pooler that does not pass pipelined statements through.
+    "PIPELINE_MODE": True,
 }
 
 
@@ -62,6 +66,7 @@ _RULES: dict[str, tuple[Any, str]] = {
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
         "a whole number of rows, 0 or more",
     ),
+    "PIPELINE_MODE": (lambda v: isinstance(v, bool), "True or False"),
 }
 
 

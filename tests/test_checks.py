@@ -144,6 +144,7 @@ def test_e006_the_replica_router_needs_its_middleware(middleware, expected) -> N
         ({"REPLICA_MAX_LAG": -1}, "must be a positive number of seconds, not -1"),
         ({"EXPORT_FORMULA_GUARD": "no"}, "must be True or False"),
         ({"DEFAULT_EF_SEARCH": 5000}, "must be a whole number 1-1000"),
+        ({"PIPELINE_MODE": "yes"}, "must be True or False"),
         (["IMPORT_DIR"], "PGVECTOR_ADMIN must be a dict, not list."),
     ],
 )

@@ -58,3 +58,30 @@ def test_a_stamp_other_than_the_expected_one_runs_nothing(seed_items) -> None:
     fresh = table_stamp(table, statistics=False).catalogue
     rows = run_recorded(Item.objects.all()[:2], {}, expect=(table, fresh))[0]
     assert len(rows) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_pipeline_mode_each_statement_goes_on_its_own(seed_items, settings) -> None:
+    settings.PGVECTOR_ADMIN = {"PIPELINE_MODE": False}
+    pipelines = []
+    original = type(connection.connection).pipeline
+    connection.ensure_connection()
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        pipelines.append(self)
+        return original(self)
+
+    type(connection.connection).pipeline = counted
+    try:
+        rows, _, plan, in_force = run_recorded(
+            Item.objects.all()[:2], {"hnsw.ef_search": "60"}, ["hnsw.ef_search"]
+        )
+        assert pipelines == []
+        settings.PGVECTOR_ADMIN = {}
+        run_recorded(Item.objects.all()[:2], {"hnsw.ef_search": "60"}, ["hnsw.ef_search"])
+        assert len(pipelines) == 2  # BEGIN with the settings, the plan with the query
+    finally:
+        type(connection.connection).pipeline = original
+    assert len(rows) == 2
+    assert plan.startswith("Limit")
+    assert in_force == {"hnsw.ef_search": "60"}

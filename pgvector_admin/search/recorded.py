@@ -12,6 +12,7 @@ import psycopg
 from django.db import connections, transaction
 from django.db.models import QuerySet
 
+from pgvector_admin.conf import app_settings
 from pgvector_admin.db.local_settings import set_local_and_read
 from pgvector_admin.search.scan_settings import REPORTED_SETTINGS
 from pgvector_admin.search.table_state import catalogue_of, catalogue_stamp_sql
@@ -101,9 +102,9 @@ def _with_begin(execute: Any, sql: str, params: Any, many: bool, context: Any) -
 
 def _pipeline(connection: Any) -> AbstractContextManager[Any]:
     """psycopg's pipeline mode on ``connection`` (statements sent together, answered in
-    one round trip), or nothing where the driver has none."""
+    one round trip), or nothing where the driver has none or ``PIPELINE_MODE`` is off."""
     driver = connection.connection
     pipeline = getattr(driver, "pipeline", None)
-    if pipeline is None or not psycopg.Pipeline.is_supported():
+    if not app_settings.PIPELINE_MODE or pipeline is None or not psycopg.Pipeline.is_supported():
         return nullcontext()
     return pipeline()
