@@ -26,6 +26,7 @@ PACKAGE_TESTS = [
     "tests/test_list_rows.py",
     "tests/test_list_vectors.py",
     "tests/test_metrics.py",
+    "tests/test_recorded.py",
     "tests/test_row_scoping.py",
     "tests/test_row_urls.py",
     "tests/test_table_state.py",

@@ -9,18 +9,18 @@ from django.db import DataError, connection
 from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Item
 from pgvector_admin.search.recorded import StaleCatalogue, run_recorded
 from pgvector_admin.search.table_state import table_stamp
+from tests.vector_models.models import Document
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rows_sql_plan_and_settings_come_back_and_nothing_stays_set(seed_items) -> None:
+def test_rows_sql_plan_and_settings_come_back_and_nothing_stays_set(documents) -> None:
     rows, sql, plan, in_force = run_recorded(
-        Item.objects.order_by("id")[:3], {"hnsw.ef_search": "77"}, ["hnsw.ef_search"]
+        Document.objects.order_by("id")[:3], {"hnsw.ef_search": "77"}, ["hnsw.ef_search"]
     )
-    assert [row.pk for row in rows] == [item.pk for item in seed_items[:3]]
-    assert sql.startswith('SELECT "catalog_item"."id"')
+    assert [row.pk for row in rows] == [document.pk for document in documents[:3]]
+    assert sql.startswith('SELECT "vector_models_document"."id"')
     assert "LIMIT 3" in sql
     assert plan.startswith("Limit")
     assert in_force == {"hnsw.ef_search": "77"}
@@ -31,37 +31,37 @@ def test_rows_sql_plan_and_settings_come_back_and_nothing_stays_set(seed_items) 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_plan_is_recorded_as_a_statement_of_its_own(seed_items) -> None:
+def test_the_plan_is_recorded_as_a_statement_of_its_own(documents) -> None:
     with CaptureQueriesContext(connection) as seen:
-        run_recorded(Item.objects.all()[:2], {})
+        run_recorded(Document.objects.all()[:2], {})
     statements = [query["sql"] for query in seen.captured_queries]
     assert any(s.startswith("EXPLAIN SELECT") for s in statements)
-    assert sum(s.startswith('SELECT "catalog_item"') for s in statements) == 1
+    assert sum(s.startswith('SELECT "vector_models_document"') for s in statements) == 1
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_error_in_the_query_is_djangos_and_leaves_the_connection_usable(seed_items) -> None:
-    failing = Item.objects.annotate(broken=RawSQL("1 / (id - id)", []))[:2]
+def test_an_error_in_the_query_is_djangos_and_leaves_the_connection_usable(documents) -> None:
+    failing = Document.objects.annotate(broken=RawSQL("1 / (id - id)", []))[:2]
     with pytest.raises(DataError):
         run_recorded(failing, {"hnsw.ef_search": "50"}, ["hnsw.ef_search"])
     assert not connection.in_atomic_block
-    assert Item.objects.count() == len(seed_items)
+    assert Document.objects.count() == len(documents)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_stamp_other_than_the_expected_one_runs_nothing(seed_items) -> None:
-    table = Item._meta.db_table
+def test_a_stamp_other_than_the_expected_one_runs_nothing(documents) -> None:
+    table = Document._meta.db_table
     stale = (("1 an_index_since_dropped t t",), ())
     with CaptureQueriesContext(connection) as seen, pytest.raises(StaleCatalogue):
-        run_recorded(Item.objects.all()[:2], {}, expect=(table, stale))
-    assert not any('FROM "catalog_item"' in q["sql"] for q in seen.captured_queries)
+        run_recorded(Document.objects.all()[:2], {}, expect=(table, stale))
+    assert not any('FROM "vector_models_document"' in q["sql"] for q in seen.captured_queries)
     fresh = table_stamp(table, statistics=False).catalogue
-    rows = run_recorded(Item.objects.all()[:2], {}, expect=(table, fresh))[0]
+    rows = run_recorded(Document.objects.all()[:2], {}, expect=(table, fresh))[0]
     assert len(rows) == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_without_pipeline_mode_each_statement_goes_on_its_own(seed_items, settings) -> None:
+def test_without_pipeline_mode_each_statement_goes_on_its_own(documents, settings) -> None:
     settings.PGVECTOR_ADMIN = {"PIPELINE_MODE": False}
     pipelines = []
     original = type(connection.connection).pipeline
@@ -74,11 +74,11 @@ def test_without_pipeline_mode_each_statement_goes_on_its_own(seed_items, settin
     type(connection.connection).pipeline = counted
     try:
         rows, _, plan, in_force = run_recorded(
-            Item.objects.all()[:2], {"hnsw.ef_search": "60"}, ["hnsw.ef_search"]
+            Document.objects.all()[:2], {"hnsw.ef_search": "60"}, ["hnsw.ef_search"]
         )
         assert pipelines == []
         settings.PGVECTOR_ADMIN = {}
-        run_recorded(Item.objects.all()[:2], {"hnsw.ef_search": "60"}, ["hnsw.ef_search"])
+        run_recorded(Document.objects.all()[:2], {"hnsw.ef_search": "60"}, ["hnsw.ef_search"])
         assert len(pipelines) == 2  # BEGIN with the settings, the plan with the query
     finally:
         type(connection.connection).pipeline = original
