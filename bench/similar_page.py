@@ -2,7 +2,7 @@
 
     uv run python bench/similar_page.py [--rows 1000000] [--requests 300]
 
-Three timings of the same work, in the same run, on the same database:
+Three timings of the same work, interleaved in the same run, on the same database:
   raw SQL   psycopg alone: fetch the row's embedding, then the k-NN query with the
             same SET LOCAL settings in a transaction: the floor.
   selector  pgvector_admin.search.searches.similar_to(), as every page and command calls it.
@@ -75,10 +75,6 @@ def main() -> None:
             rows = cursor.fetchall()
         return len(rows)
 
-    def make_runner(run):
-        iterator = iter(pks * 3)
-        return lambda: run(next(iterator))
-
     def selector(pk: int) -> int:
         obj = Item.objects.get(pk=pk)
         return len(similar_to(obj=obj, column=column, k=args.k, metric=COSINE).neighbours)
@@ -90,11 +86,20 @@ def main() -> None:
 
     for name, run in (("raw", raw_similar), ("selector", selector), ("page", page)):
         assert run(pks[0]) == args.k, name  # warm up and check completeness
-    results = {
-        "raw SQL (psycopg)": summary(timed(make_runner(raw_similar), args.requests)),
-        "selector similar_to()": summary(timed(make_runner(selector), args.requests)),
-        "admin similar page": summary(timed(make_runner(page), args.requests)),
+    # Interleaved, each row's three in turn and in a turning order: each sees the same
+    # machine, and none always reads the row's part of the graph first.
+    runs = {
+        "raw SQL (psycopg)": raw_similar,
+        "selector similar_to()": selector,
+        "admin similar page": page,
     }
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for turn, pk in enumerate(pks):
+        order = names[turn % 3 :] + names[: turn % 3]
+        for name in order:
+            samples[name] += timed(lambda run=runs[name], pk=pk: run(pk), 1)
+    results = {name: summary(values) for name, values in samples.items()}
 
     target = Item.objects.get(pk=pks[0])
     queryset = distance_queryset(
