@@ -57,11 +57,16 @@ def test_the_panel_is_listed_before_the_sql_panel(toolbar_client, seed_items) ->
     assert re.search(r"1 vector query in [\d.]+ms", html)
 
 
+def seed_search_panel(client: Client) -> str:
+    """The panel of the seed's search: [3,1,2], k = 4."""
+    response = client.get("/admin/catalog/item/search/", {"vector": "3,1,2", "k": "4"})
+    return panel_text(client, response)
+
+
 def test_a_cosine_search_shows_the_operator_settings_and_the_index_scan(
     toolbar_client, seed_items
 ) -> None:
-    response = toolbar_client.get("/admin/catalog/item/search/", {"vector": "3,1,2", "k": "4"})
-    text = panel_text(toolbar_client, response)
+    text = seed_search_panel(toolbar_client)
     assert "&lt;=&gt;" in text
     assert "Verdict:</strong> uses index item_embedding_hnsw_idx" in text
     assert "Index Scan using item_embedding_hnsw_idx" in text
@@ -81,8 +86,7 @@ def test_a_search_in_a_transaction_of_its_own_shows_the_settings_it_ran_with(
     # As in production (no test transaction around the request): BEGIN and the settings
     # go in one round trip, the query and its plan in another, and the toolbar still
     # sees the settings and the query in one transaction.
-    response = toolbar_client.get("/admin/catalog/item/search/", {"vector": "3,1,2", "k": "4"})
-    text = panel_text(toolbar_client, response)
+    text = seed_search_panel(toolbar_client)
     assert "Verdict:</strong> uses index item_embedding_hnsw_idx" in text
     assert "hnsw.ef_search</code></td><td>100" in text
     assert "hnsw.iterative_scan</code></td><td>strict_order" in text

@@ -8,11 +8,13 @@ the package runs through ``local_settings``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, transaction
+
+from pgvector_admin.db.pipeline import with_begin
 
 
 def set_local_and_read(
@@ -51,17 +53,24 @@ def local_settings(
     using: str = "default",
     read: Iterable[str] = (),
     read_only: bool = False,
+    also: tuple[str, Sequence[Any]] = ("", ()),
+    check: Callable[[tuple[Any, ...]], None] | None = None,
 ) -> Iterator[tuple[Any, dict[str, str]]]:
     """A transaction on ``using`` with ``settings`` in force (``SET LOCAL``), rolled back
     when the block ends: yields a cursor and the settings ``read`` back from the server.
     With ``read_only``, the transaction (when it is one of its own, not a savepoint)
-    refuses writes too. Evaluate querysets inside the block: that is when they run."""
+    refuses writes too. ``also`` is read in the settings' statement and handed to
+    ``check``, which may raise before the block runs. ``BEGIN`` goes in the same round
+    trip as the settings. Evaluate querysets inside the block: that is when they run."""
     connection = connections[using]
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
-            if read_only and not connection.savepoint_ids:
-                cursor.execute("SET TRANSACTION READ ONLY")
-            in_force, _ = set_local_and_read(cursor, settings, read)
+            with connection.execute_wrapper(with_begin):
+                if read_only and not connection.savepoint_ids:
+                    cursor.execute("SET TRANSACTION READ ONLY")
+                in_force, values = set_local_and_read(cursor, settings, read, also=also)
+            if check is not None:
+                check(values)  # raised: the transaction is rolled back
             yield cursor, in_force
         # Reads only: rolling back just ends the SET LOCAL settings with the transaction.
         transaction.set_rollback(True, using=using)

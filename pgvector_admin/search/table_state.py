@@ -14,6 +14,7 @@ is trusted without its stamp.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class TableStamp:
     statistics: tuple[Any, ...]
 
 
+@functools.cache
 def catalogue_stamp_sql() -> str:
     """Two select-list entries that read a table's catalogue stamp (its indexes, and
     the search settings saved on any index page), for a statement a search sends
