@@ -58,6 +58,15 @@ def test_a_filtered_estimated_list_counts_nothing_and_keeps_the_vector_search(
     assert "total)" not in html  # no count of the whole table either
     assert 'name="vector"' in html
     assert '<input type="hidden" name="q" value="seed 3">' in html
+    # The map of the rows shown: the same condition, and its points come.
+    assert 'href="/admin/catalog/item/map/?q=seed+3"' in html
+    with override_settings(PGVECTOR_ADMIN=ESTIMATING):
+        points = admin_client.get(ITEMS + "map/points/", {"q": "seed 3"})
+    assert points.status_code == 200
+    # Django's search: every word of "seed 3" in the label.
+    matching = Item.objects.filter(label__icontains="seed").filter(label__icontains="3")
+    shown = set(matching.values_list("pk", flat=True))
+    assert set(points.json()["sample"]["ids"]) == shown
 
 
 def test_below_the_threshold_the_list_counts_as_djangos_does(
